@@ -1,0 +1,45 @@
+/* objective_catalog.c — see objective_catalog.h. */
+#include "objective_catalog.h"
+
+#include <stddef.h>
+#include <string.h>
+
+typedef struct {
+  const char *type;
+  const char *const *keys;
+  const char *const *paths;
+} catalog_entry_t;
+
+static const char *const ngram_keys[] = {"type", "train", "val_fraction",
+                                         "seed", NULL};
+static const char *const ngram_paths[] = {"train", NULL};
+
+static const catalog_entry_t catalog[] = {
+    {"ngram", ngram_keys, ngram_paths},
+};
+
+static const catalog_entry_t *find(const char *type) {
+  if (type == NULL)
+    return NULL;
+  for (size_t i = 0; i < sizeof catalog / sizeof catalog[0]; i++)
+    if (strcmp(catalog[i].type, type) == 0)
+      return &catalog[i];
+  return NULL;
+}
+
+const char *const *hpt_objective_setting_keys(const char *type) {
+  const catalog_entry_t *entry = find(type);
+  return entry ? entry->keys : NULL;
+}
+
+bool hpt_objective_setting_is_path(const char *type, const char *key) {
+  const catalog_entry_t *entry = find(type);
+  if (entry == NULL)
+    return false;
+  for (const char *const *path = entry->paths; *path; path++)
+    if (strcmp(*path, key) == 0)
+      return true;
+  return false;
+}
+
+const char *hpt_objective_types(void) { return "ngram"; }

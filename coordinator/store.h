@@ -29,6 +29,13 @@ int hpt_store_open(const char *conninfo, hpt_store_t **store,
 
 void hpt_store_close(hpt_store_t **store);
 
+/* Creates database `name` unless it exists, on the server `conninfo` leads
+ * to (conninfo names an existing database there, usually `postgres`). For
+ * the embedded cluster and the tests' throwaway databases. HPT_EDB with
+ * libpq's or the server's reason on failure. */
+int hpt_store_database_ensure(const char *conninfo, const char *name,
+                              hpt_error_t *error);
+
 /* Applies the migrations not yet recorded in schema_migrations, each in its
  * own transaction, serialised by an advisory lock so two processes may run
  * it at once. *applied (may be NULL) = how many ran now. Idempotent. */

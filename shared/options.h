@@ -56,6 +56,13 @@ const hpt_option_t *hpt_options_find(const hpt_options_t *options,
 int hpt_options_check_keys(const hpt_options_t *options,
                            const char *const *allowed, hpt_error_t *error);
 
+/* Writes where `key` was written, "file:line: section.key" (parts that are
+ * unknown left out), into buffer (NUL-terminated, truncated to `size`) and
+ * returns buffer. For messages about a value the caller checks itself.
+ * Cannot fail. */
+const char *hpt_options_describe(const hpt_options_t *options, const char *key,
+                                 char *buffer, size_t size);
+
 /* Typed getters: if the key is absent, *out = fallback and HPT_OK; if it is
  * present but malformed (or a list), HPT_EINVAL naming file:line and key. */
 int hpt_options_get_string(const hpt_options_t *options, const char *key,

@@ -1,0 +1,49 @@
+/* cli.h — the `hpt` command line: shared plumbing for the command files
+ * (cli_db.c, cli_study.c, cli_run.c).
+ *
+ * Each command is `int hpt_cli_<command>(hpt_cli_t *cli, int argc, char
+ * **argv)` and returns the process exit status:
+ */
+#ifndef HPT_CLI_H
+#define HPT_CLI_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "store.h"
+
+enum {
+  HPT_EXIT_OK = 0,
+  HPT_EXIT_ERROR = 1,     /* the command failed: bad input, runtime error */
+  HPT_EXIT_USAGE = 2,     /* wrong arguments */
+  HPT_EXIT_DATABASE = 3,  /* the database is unreachable */
+  HPT_EXIT_NOT_FOUND = 4, /* no such study */
+};
+
+typedef struct hpt_cli {
+  const char *db_url; /* --db, else HPT_DB, else NULL: embedded */
+} hpt_cli_t;
+
+/* Opens the store the user chose (starting the embedded server when needed)
+ * and applies pending migrations. On failure prints the error and returns
+ * HPT_EXIT_DATABASE; *store is NULL. */
+int hpt_cli_open_store(hpt_cli_t *cli, hpt_store_t **store);
+
+/* Prints "hpt: <message>" to stderr and returns the exit status that fits
+ * the error's code. */
+int hpt_cli_fail(const hpt_error_t *error);
+
+/* Whether argv[i] is -h/--help. */
+bool hpt_cli_is_help(const char *arg);
+
+/* Parses a non-negative int option value; prints and returns false when
+ * malformed. */
+bool hpt_cli_parse_int(const char *option, const char *text, int *out);
+
+int hpt_cli_db(hpt_cli_t *cli, int argc, char **argv);
+int hpt_cli_study(hpt_cli_t *cli, int argc, char **argv);
+int hpt_cli_trials(hpt_cli_t *cli, int argc, char **argv);
+int hpt_cli_study_run(hpt_cli_t *cli, int argc, char **argv);
+int hpt_cli_serve(hpt_cli_t *cli, int argc, char **argv);
+
+#endif

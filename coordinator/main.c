@@ -1,0 +1,75 @@
+/* main.c — `hpt`: the coordinator and its command line. Reads the global
+ * options, then hands over to one command (cli_*.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+static const char usage[] =
+    "usage: hpt [--db URL] [--log-level LEVEL] COMMAND ...\n"
+    "\n"
+    "commands:\n"
+    "  study create SPEC.yaml       check and store a study\n"
+    "  study run NAME [--local-workers N]\n"
+    "                               run it to the end with live progress\n"
+    "  study status NAME            counts by state, best so far\n"
+    "  study best NAME              the best trial\n"
+    "  trials NAME [--format table|csv|json] [--top K]\n"
+    "                               list trials (from the trial_history view)\n"
+    "  serve [--bind ENDPOINT]      coordinator daemon for remote workers\n"
+    "  db start|stop|url|migrate    the database\n"
+    "\n"
+    "Every command takes --help.\n"
+    "\n"
+    "database: --db URL (libpq URL or key=value string), else $HPT_DB, else\n"
+    "an embedded PostgreSQL cluster under $HPT_HOME (default ./.hpt), started\n"
+    "on first use.\n"
+    "\n"
+    "exit status: 0 success, 1 error (bad input, failed command), 2 usage,\n"
+    "3 database unreachable, 4 no such study, 130 interrupted\n";
+
+int main(int argc, char **argv) {
+  hpt_log_set_process("hpt");
+  hpt_cli_t cli = {.db_url = getenv("HPT_DB")};
+  if (cli.db_url != NULL && cli.db_url[0] == '\0')
+    cli.db_url = NULL;
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (hpt_cli_is_help(argv[i])) {
+      fputs(usage, stdout);
+      return HPT_EXIT_OK;
+    } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+      cli.db_url = argv[++i];
+    } else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+      int level = hpt_log_level_parse(argv[++i]);
+      if (level < 0) {
+        fprintf(stderr, "hpt: --log-level: unknown level '%s'\n", argv[i]);
+        return HPT_EXIT_USAGE;
+      }
+      hpt_log_set_level((hpt_log_level_t)level);
+      setenv("HPT_LOG_LEVEL", argv[i], 1);
+    } else {
+      fprintf(stderr, "hpt: unknown option '%s'\n%s", argv[i], usage);
+      return HPT_EXIT_USAGE;
+    }
+  }
+  if (i >= argc) {
+    fputs(usage, stderr);
+    return HPT_EXIT_USAGE;
+  }
+  const char *command = argv[i];
+  int sub_argc = argc - i;
+  char **sub_argv = argv + i;
+  if (strcmp(command, "study") == 0)
+    return hpt_cli_study(&cli, sub_argc, sub_argv);
+  if (strcmp(command, "trials") == 0)
+    return hpt_cli_trials(&cli, sub_argc, sub_argv);
+  if (strcmp(command, "serve") == 0)
+    return hpt_cli_serve(&cli, sub_argc, sub_argv);
+  if (strcmp(command, "db") == 0)
+    return hpt_cli_db(&cli, sub_argc, sub_argv);
+  fprintf(stderr, "hpt: unknown command '%s'\n%s", command, usage);
+  return HPT_EXIT_USAGE;
+}

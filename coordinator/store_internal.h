@@ -1,0 +1,50 @@
+/* store_internal.h — what store.c, store_trials.c and store_query.c share.
+ * Private to the store room: nothing outside coordinator/store*.c includes
+ * it, and it is the only header besides libpq-fe.h that knows hpt_store_t.
+ */
+#ifndef HPT_STORE_INTERNAL_H
+#define HPT_STORE_INTERNAL_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "store.h"
+
+struct hpt_store {
+  PGconn *conn; /* owned; one connection, one thread at a time */
+};
+
+/* Runs `sql` with text parameters (NULL entries are SQL NULL). On success,
+ * when `result` is not NULL, *result holds the PGresult (caller PQclear()s
+ * it); otherwise the result is cleared. On failure *result is NULL and the
+ * error carries PostgreSQL's primary message: HPT_EEXIST for a unique
+ * violation (SQLSTATE 23505), HPT_EDB for anything else. */
+int hpt__store_exec(hpt_store_t *store, const char *sql, int n_params,
+                    const char *const *params, PGresult **result,
+                    hpt_error_t *error);
+
+/* BEGIN / COMMIT. Rollback cannot fail (errors are logged). */
+int hpt__store_begin(hpt_store_t *store, hpt_error_t *error);
+int hpt__store_commit(hpt_store_t *store, hpt_error_t *error);
+void hpt__store_rollback(hpt_store_t *store);
+
+/* Text of a double for PostgreSQL, in `buffer` (>= 32 bytes): %.17g, or
+ * "Infinity"/"-Infinity". Returns NULL (SQL NULL) for NaN. */
+const char *hpt__store_double_text(double value, char *buffer, size_t size);
+
+/* A column as a double: NaN when SQL NULL. */
+double hpt__store_get_double(const PGresult *result, int row, int column);
+
+/* Removes the insignificant spaces jsonb puts after ':' and ',' (outside
+ * strings), in place: {"a": 1, "b": "x y"} -> {"a":1,"b":"x y"}. */
+void hpt__store_json_compact(char *text);
+
+/* Direction-aware ORDER BY for "best first" over trial_history (needs the
+ * `direction` and `value` columns): minimize ascending, maximize descending,
+ * ties by number. */
+#define HPT__STORE_BEST_ORDER                                                  \
+  "CASE WHEN direction = 'minimize' THEN value ELSE -value END ASC, number "   \
+  "ASC"
+
+#endif

@@ -1,0 +1,341 @@
+/* store_trials.c — see store.h: trials (start, report, heartbeat, finish),
+ * loading a study's history back, and workers. Helpers in store_internal.h.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_internal.h"
+
+static void format_key(int64_t study_id, int number, char *id, size_t id_size,
+                       char *num, size_t num_size) {
+  snprintf(id, id_size, "%" PRId64, study_id);
+  snprintf(num, num_size, "%d", number);
+}
+
+/* Explains why a conditional UPDATE on a RUNNING trial changed nothing:
+ * HPT_ENOTFOUND when the trial does not exist, HPT_ESTATE otherwise. */
+static int not_running(hpt_store_t *store, const char *id, const char *num,
+                       hpt_error_t *error) {
+  const char *params[] = {id, num};
+  PGresult *result = NULL;
+  int rc = hpt__store_exec(
+      store, "SELECT state FROM trials WHERE study_id = $1 AND number = $2", 2,
+      params, &result, error);
+  if (rc != HPT_OK)
+    return rc;
+  if (PQntuples(result) == 0)
+    rc = HPT_ERR(error, HPT_ENOTFOUND, "no trial %s in study %s", num, id);
+  else
+    rc = HPT_ERR(error, HPT_ESTATE, "trial %s of study %s is %s, not RUNNING",
+                 num, id, PQgetvalue(result, 0, 0));
+  PQclear(result);
+  return rc;
+}
+
+/* ---- history --------------------------------------------------------------
+ */
+
+static int find_row(const PGresult *trials, int number) {
+  int low = 0, high = PQntuples(trials) - 1;
+  while (low <= high) {
+    int middle = low + (high - low) / 2;
+    int at = atoi(PQgetvalue(trials, middle, 1));
+    if (at == number)
+      return middle;
+    if (at < number)
+      low = middle + 1;
+    else
+      high = middle - 1;
+  }
+  return -1;
+}
+
+int hpt_store_history_load(hpt_store_t *store, int64_t study_id,
+                           const hpt_space_t *space, hpt_history_t *history,
+                           hpt_error_t *error) {
+  char id[24];
+  snprintf(id, sizeof id, "%" PRId64, study_id);
+  const char *params[] = {id};
+  PGresult *trials = NULL, *values = NULL, *steps = NULL;
+  double *matrix = NULL;
+  int rc = hpt__store_exec(store,
+                           "SELECT id, number, state, value FROM trials"
+                           " WHERE study_id = $1 ORDER BY number",
+                           1, params, &trials, error);
+  if (rc != HPT_OK)
+    goto out;
+  rc = hpt__store_exec(store,
+                       "SELECT t.number, p.name, p.value FROM trial_params p"
+                       " JOIN trials t ON t.id = p.trial_id"
+                       " WHERE t.study_id = $1",
+                       1, params, &values, error);
+  if (rc != HPT_OK)
+    goto out;
+  rc = hpt__store_exec(store,
+                       "SELECT t.number, v.step, v.value"
+                       " FROM trial_intermediate_values v"
+                       " JOIN trials t ON t.id = v.trial_id"
+                       " WHERE t.study_id = $1 ORDER BY t.number, v.step",
+                       1, params, &steps, error);
+  if (rc != HPT_OK)
+    goto out;
+
+  /* params: one row of n_params values per trial, NaN where absent. */
+  size_t n_trials = (size_t)PQntuples(trials), n_params = space->n_params;
+  size_t n_cells = n_trials * n_params;
+  matrix = malloc((n_cells > 0 ? n_cells : 1) * sizeof *matrix);
+  if (matrix == NULL) {
+    rc = HPT_ERR(error, HPT_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < n_cells; i++)
+    matrix[i] = NAN;
+  for (int i = 0; i < PQntuples(values); i++) {
+    int row = find_row(trials, atoi(PQgetvalue(values, i, 0)));
+    int param = hpt_space_find(space, PQgetvalue(values, i, 1));
+    if (row < 0 || param < 0) {
+      hpt_log(HPT_LOG_DEBUG, "store_param_skipped", "study=%s param=%s", id,
+              PQgetvalue(values, i, 1));
+      continue;
+    }
+    matrix[(size_t)row * n_params + (size_t)param] =
+        hpt__store_get_double(values, i, 2);
+  }
+
+  for (size_t row = 0; row < n_trials; row++) {
+    int state = hpt_trial_state_parse(PQgetvalue(trials, (int)row, 2));
+    hpt_trial_t *trial = NULL;
+    rc = hpt_history_add(history, atoi(PQgetvalue(trials, (int)row, 1)),
+                         state < 0 ? HPT_TRIAL_FAIL : (hpt_trial_state_t)state,
+                         n_params ? matrix + row * n_params : NULL, &trial,
+                         error);
+    if (rc != HPT_OK)
+      goto out;
+    trial->value = hpt__store_get_double(trials, (int)row, 3);
+  }
+  for (int i = 0; i < PQntuples(steps); i++) {
+    hpt_trial_t *trial =
+        hpt_history_find(history, atoi(PQgetvalue(steps, i, 0)));
+    if (trial == NULL)
+      continue;
+    rc = hpt_history_report(trial, atoi(PQgetvalue(steps, i, 1)),
+                            hpt__store_get_double(steps, i, 2), error);
+    if (rc != HPT_OK)
+      goto out;
+  }
+out:
+  free(matrix);
+  PQclear(trials);
+  PQclear(values);
+  PQclear(steps);
+  return rc;
+}
+
+/* ---- trials ---------------------------------------------------------------
+ */
+
+int hpt_store_trial_start(hpt_store_t *store, int64_t study_id, int number,
+                          const hpt_space_t *space, const double *params,
+                          const char *worker_id, hpt_error_t *error) {
+  char id[24], num[16];
+  format_key(study_id, number, id, sizeof id, num, sizeof num);
+  PGresult *result = NULL;
+  int rc = hpt__store_begin(store, error);
+  if (rc != HPT_OK)
+    return rc;
+  const char *trial_params[] = {id, num, worker_id};
+  rc = hpt__store_exec(store,
+                       "INSERT INTO trials (study_id, number, state, worker_id,"
+                       " started_at, heartbeat_at) VALUES ($1, $2, 'RUNNING',"
+                       " $3, now(), now()) RETURNING id",
+                       3, trial_params, &result, error);
+  if (rc == HPT_EEXIST)
+    rc = HPT_ERR(error, HPT_EEXIST, "trial %d of study %s already exists",
+                 number, id);
+  if (rc != HPT_OK)
+    goto fail;
+  const char *trial_id = PQgetvalue(result, 0, 0);
+  for (size_t i = 0; params != NULL && i < space->n_params; i++) {
+    if (isnan(params[i]))
+      continue;
+    const hpt_param_t *param = &space->params[i];
+    char value[32], json[4096];
+    if (hpt_space_value_json(param, params[i], json, sizeof json) != HPT_OK) {
+      rc = HPT_ERR(error, HPT_EINVAL, "trial %d: %s: invalid value %.17g",
+                   number, param->name, params[i]);
+      goto fail;
+    }
+    const char *row[] = {trial_id, param->name,
+                         hpt__store_double_text(params[i], value, sizeof value),
+                         json};
+    rc = hpt__store_exec(store,
+                         "INSERT INTO trial_params (trial_id, name, value,"
+                         " value_json) VALUES ($1, $2, $3, $4::jsonb)",
+                         4, row, NULL, error);
+    if (rc != HPT_OK)
+      goto fail;
+  }
+  rc = hpt__store_commit(store, error);
+  if (rc != HPT_OK)
+    goto fail;
+  PQclear(result);
+  return HPT_OK;
+fail:
+  PQclear(result);
+  hpt__store_rollback(store);
+  return rc;
+}
+
+int hpt_store_trial_report(hpt_store_t *store, int64_t study_id, int number,
+                           int step, double value, hpt_error_t *error) {
+  char id[24], num[16], step_text[16], value_text[32];
+  format_key(study_id, number, id, sizeof id, num, sizeof num);
+  snprintf(step_text, sizeof step_text, "%d", step);
+  const char *params[] = {
+      id, num, step_text,
+      hpt__store_double_text(value, value_text, sizeof value_text)};
+  PGresult *result = NULL;
+  /* One statement, so the heartbeat and the value land together. */
+  int rc = hpt__store_exec(
+      store,
+      "WITH t AS (UPDATE trials SET heartbeat_at = now()"
+      " WHERE study_id = $1 AND number = $2 RETURNING id)"
+      " INSERT INTO trial_intermediate_values (trial_id, step, value)"
+      " SELECT id, $3, $4 FROM t ON CONFLICT (trial_id, step)"
+      " DO UPDATE SET value = EXCLUDED.value, reported_at = now()",
+      4, params, &result, error);
+  if (rc != HPT_OK)
+    return rc;
+  if (strcmp(PQcmdTuples(result), "0") == 0)
+    rc = HPT_ERR(error, HPT_ENOTFOUND, "no trial %d in study %s", number, id);
+  PQclear(result);
+  return rc;
+}
+
+int hpt_store_trial_heartbeat(hpt_store_t *store, int64_t study_id, int number,
+                              hpt_error_t *error) {
+  char id[24], num[16];
+  format_key(study_id, number, id, sizeof id, num, sizeof num);
+  const char *params[] = {id, num};
+  PGresult *result = NULL;
+  int rc = hpt__store_exec(store,
+                           "UPDATE trials SET heartbeat_at = now()"
+                           " WHERE study_id = $1 AND number = $2"
+                           " AND state = 'RUNNING'",
+                           2, params, &result, error);
+  if (rc != HPT_OK)
+    return rc;
+  if (strcmp(PQcmdTuples(result), "0") == 0)
+    rc = not_running(store, id, num, error);
+  PQclear(result);
+  return rc;
+}
+
+int hpt_store_trial_finish(hpt_store_t *store, int64_t study_id, int number,
+                           hpt_trial_state_t state, double value,
+                           double duration_s, const hpt_metric_t *metrics,
+                           size_t n_metrics, const char *fail_reason,
+                           hpt_error_t *error) {
+  if (state != HPT_TRIAL_COMPLETE && state != HPT_TRIAL_PRUNED &&
+      state != HPT_TRIAL_FAIL)
+    return HPT_ERR(error, HPT_EINVAL, "a trial cannot finish as %s",
+                   hpt_trial_state_name(state));
+  char id[24], num[16], value_text[32], duration_text[32];
+  format_key(study_id, number, id, sizeof id, num, sizeof num);
+  PGresult *result = NULL;
+  int rc = hpt__store_begin(store, error);
+  if (rc != HPT_OK)
+    return rc;
+  const char *params[] = {
+      id,
+      num,
+      hpt_trial_state_name(state),
+      hpt__store_double_text(value, value_text, sizeof value_text),
+      hpt__store_double_text(duration_s, duration_text, sizeof duration_text),
+      state == HPT_TRIAL_FAIL ? fail_reason : NULL};
+  /* Conditional: a trial finishes once, whoever asks twice. */
+  rc = hpt__store_exec(store,
+                       "UPDATE trials SET state = $3, value = $4,"
+                       " duration_s = $5, fail_reason = $6,"
+                       " finished_at = now(), heartbeat_at = now()"
+                       " WHERE study_id = $1 AND number = $2"
+                       " AND state = 'RUNNING' RETURNING id",
+                       6, params, &result, error);
+  if (rc != HPT_OK)
+    goto fail;
+  if (PQntuples(result) == 0) {
+    hpt__store_rollback(store);
+    PQclear(result);
+    return not_running(store, id, num, error);
+  }
+  const char *trial_id = PQgetvalue(result, 0, 0);
+  for (size_t i = 0; i < n_metrics; i++) {
+    char metric_value[32];
+    const char *row[] = {trial_id, metrics[i].name,
+                         hpt__store_double_text(metrics[i].value, metric_value,
+                                                sizeof metric_value)};
+    rc = hpt__store_exec(store,
+                         "INSERT INTO trial_metrics (trial_id, name, value)"
+                         " VALUES ($1, $2, $3) ON CONFLICT (trial_id, name)"
+                         " DO UPDATE SET value = EXCLUDED.value",
+                         3, row, NULL, error);
+    if (rc != HPT_OK)
+      goto fail;
+  }
+  rc = hpt__store_commit(store, error);
+  if (rc != HPT_OK)
+    goto fail;
+  PQclear(result);
+  return HPT_OK;
+fail:
+  PQclear(result);
+  hpt__store_rollback(store);
+  return rc;
+}
+
+int hpt_store_trials_fail_running(hpt_store_t *store, int64_t study_id,
+                                  const char *reason, int *count,
+                                  hpt_error_t *error) {
+  if (count != NULL)
+    *count = 0;
+  char id[24];
+  snprintf(id, sizeof id, "%" PRId64, study_id);
+  const char *params[] = {id, reason};
+  PGresult *result = NULL;
+  int rc =
+      hpt__store_exec(store,
+                      "UPDATE trials SET state = 'FAIL', fail_reason = $2,"
+                      " finished_at = now(),"
+                      " duration_s = extract(epoch FROM now() - started_at)"
+                      " WHERE study_id = $1 AND state = 'RUNNING'",
+                      2, params, &result, error);
+  if (rc != HPT_OK)
+    return rc;
+  if (count != NULL)
+    *count = atoi(PQcmdTuples(result));
+  PQclear(result);
+  return HPT_OK;
+}
+
+/* ---- workers --------------------------------------------------------------
+ */
+
+int hpt_store_worker_upsert(hpt_store_t *store, const char *worker_id,
+                            const char *hostname, const char *devices,
+                            int protocol_version, hpt_error_t *error) {
+  char version[16];
+  snprintf(version, sizeof version, "%d", protocol_version);
+  const char *params[] = {worker_id, hostname, devices, version};
+  return hpt__store_exec(
+      store,
+      "INSERT INTO workers (id, hostname, devices, protocol_version)"
+      " VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET"
+      " hostname = EXCLUDED.hostname, devices = EXCLUDED.devices,"
+      " protocol_version = EXCLUDED.protocol_version, last_seen = now()",
+      4, params, NULL, error);
+}

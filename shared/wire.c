@@ -1,0 +1,189 @@
+/* wire.c — see wire.h. */
+#include "wire.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+int hpt_wire_socket(void *context, int type, const char *identity,
+                    void **socket, hpt_error_t *error) {
+  *socket = NULL;
+  void *created = zmq_socket(context, type);
+  if (created == NULL)
+    return HPT_ERR(error, HPT_ESYSTEM, "zmq_socket: %s",
+                   zmq_strerror(zmq_errno()));
+  int64_t max_size = HPT_WIRE_MAX_MESSAGE_BYTES;
+  int linger = 0;
+  /* A ROUTER reports unroutable peers instead of dropping silently. */
+  int mandatory = 1;
+  if (zmq_setsockopt(created, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size) ||
+      zmq_setsockopt(created, ZMQ_LINGER, &linger, sizeof linger) ||
+      (type == ZMQ_ROUTER && zmq_setsockopt(created, ZMQ_ROUTER_MANDATORY,
+                                            &mandatory, sizeof mandatory)) ||
+      (identity != NULL && zmq_setsockopt(created, ZMQ_ROUTING_ID, identity,
+                                          strlen(identity)))) {
+    int rc = HPT_ERR(error, HPT_ESYSTEM, "zmq_setsockopt: %s",
+                     zmq_strerror(zmq_errno()));
+    zmq_close(created);
+    return rc;
+  }
+  *socket = created;
+  return HPT_OK;
+}
+
+int hpt_wire_send(void *socket, const hpt_wire_peer_t *peer,
+                  const Hpt__Envelope *envelope, hpt_error_t *error) {
+  size_t size = hpt__envelope__get_packed_size(envelope);
+  if (size > HPT_WIRE_MAX_MESSAGE_BYTES)
+    return HPT_ERR(error, HPT_EINVAL, "message of %zu bytes exceeds %d", size,
+                   HPT_WIRE_MAX_MESSAGE_BYTES);
+  uint8_t stack_buffer[4096];
+  uint8_t *buffer = size <= sizeof stack_buffer ? stack_buffer : malloc(size);
+  if (buffer == NULL)
+    return HPT_ERR(error, HPT_ENOMEM, "out of memory packing a message");
+  hpt__envelope__pack(envelope, buffer);
+  int rc = HPT_OK;
+  if (peer != NULL && peer->length > 0 &&
+      zmq_send(socket, peer->bytes, peer->length, ZMQ_SNDMORE | ZMQ_DONTWAIT) <
+          0) {
+    rc = HPT_ERR(error, HPT_EIO, "zmq_send: %s", zmq_strerror(zmq_errno()));
+    goto out;
+  }
+  if (zmq_send(socket, buffer, size, ZMQ_DONTWAIT) < 0)
+    rc = HPT_ERR(error, HPT_EIO, "zmq_send: %s", zmq_strerror(zmq_errno()));
+out:
+  if (buffer != stack_buffer)
+    free(buffer);
+  return rc;
+}
+
+/* Reads and discards the remaining frames of a multipart message. */
+static void drain_frames(void *socket) {
+  int more = 1;
+  size_t more_size = sizeof more;
+  while (zmq_getsockopt(socket, ZMQ_RCVMORE, &more, &more_size) == 0 && more) {
+    zmq_msg_t frame;
+    zmq_msg_init(&frame);
+    if (zmq_msg_recv(&frame, socket, ZMQ_DONTWAIT) < 0) {
+      zmq_msg_close(&frame);
+      return;
+    }
+    zmq_msg_close(&frame);
+  }
+}
+
+static int has_more(void *socket) {
+  int more = 0;
+  size_t more_size = sizeof more;
+  zmq_getsockopt(socket, ZMQ_RCVMORE, &more, &more_size);
+  return more;
+}
+
+int hpt_wire_receive(void *socket, hpt_wire_peer_t *peer,
+                     Hpt__Envelope **envelope, hpt_error_t *error) {
+  *envelope = NULL;
+  int type = 0;
+  size_t type_size = sizeof type;
+  zmq_getsockopt(socket, ZMQ_TYPE, &type, &type_size);
+  zmq_msg_t frame;
+  zmq_msg_init(&frame);
+  if (zmq_msg_recv(&frame, socket, ZMQ_DONTWAIT) < 0) {
+    int code = zmq_errno();
+    zmq_msg_close(&frame);
+    if (code == EAGAIN || code == EINTR)
+      return 0;
+    return HPT_ERR(error, HPT_EIO, "zmq_msg_recv: %s", zmq_strerror(code));
+  }
+  if (type == ZMQ_ROUTER) {
+    if (peer != NULL) {
+      size_t length = zmq_msg_size(&frame);
+      if (length > HPT_WIRE_MAX_IDENTITY)
+        length = HPT_WIRE_MAX_IDENTITY;
+      memcpy(peer->bytes, zmq_msg_data(&frame), length);
+      peer->length = length;
+    }
+    int more = has_more(socket);
+    zmq_msg_close(&frame);
+    if (!more)
+      return HPT_ERR(error, HPT_EWIRE, "message without a payload frame");
+    zmq_msg_init(&frame);
+    if (zmq_msg_recv(&frame, socket, ZMQ_DONTWAIT) < 0) {
+      zmq_msg_close(&frame);
+      return HPT_ERR(error, HPT_EWIRE, "truncated message");
+    }
+  } else if (peer != NULL) {
+    peer->length = 0;
+  }
+  if (has_more(socket)) {
+    zmq_msg_close(&frame);
+    drain_frames(socket);
+    return HPT_ERR(error, HPT_EWIRE, "message with extra frames");
+  }
+  size_t size = zmq_msg_size(&frame);
+  Hpt__Envelope *decoded = hpt__envelope__unpack(
+      NULL, size, (const uint8_t *)zmq_msg_data(&frame));
+  zmq_msg_close(&frame);
+  if (decoded == NULL)
+    return HPT_ERR(error, HPT_EWIRE, "undecodable message of %zu bytes", size);
+  if (decoded->body_case == HPT__ENVELOPE__BODY__NOT_SET) {
+    hpt__envelope__free_unpacked(decoded, NULL);
+    return HPT_ERR(error, HPT_EWIRE, "message without a body (%zu bytes)",
+                   size);
+  }
+  *envelope = decoded;
+  return 1;
+}
+
+void hpt_wire_free(Hpt__Envelope *envelope) {
+  if (envelope != NULL)
+    hpt__envelope__free_unpacked(envelope, NULL);
+}
+
+void hpt_wire_peer_text(const hpt_wire_peer_t *peer, char *buffer,
+                        size_t size) {
+  if (size == 0)
+    return;
+  size_t used = 0;
+  int printable = peer->length > 0;
+  for (size_t i = 0; i < peer->length; i++)
+    if (peer->bytes[i] < 0x21 || peer->bytes[i] > 0x7e)
+      printable = 0;
+  buffer[0] = '\0';
+  for (size_t i = 0; i < peer->length && used + 3 < size; i++) {
+    if (printable)
+      buffer[used++] = (char)peer->bytes[i];
+    else
+      used += (size_t)snprintf(buffer + used, size - used, "%02x",
+                               peer->bytes[i]);
+  }
+  buffer[used < size ? used : size - 1] = '\0';
+}
+
+const char *hpt_wire_body_name(const Hpt__Envelope *envelope) {
+  switch (envelope->body_case) {
+  case HPT__ENVELOPE__BODY_HELLO:
+    return "hello";
+  case HPT__ENVELOPE__BODY_WELCOME:
+    return "welcome";
+  case HPT__ENVELOPE__BODY_REFUSED:
+    return "refused";
+  case HPT__ENVELOPE__BODY_WHO_ARE_YOU:
+    return "who_are_you";
+  case HPT__ENVELOPE__BODY_ASSIGN:
+    return "assign";
+  case HPT__ENVELOPE__BODY_REPORT:
+    return "report";
+  case HPT__ENVELOPE__BODY_VERDICT:
+    return "verdict";
+  case HPT__ENVELOPE__BODY_COMPLETE:
+    return "complete";
+  case HPT__ENVELOPE__BODY_FAILED:
+    return "failed";
+  case HPT__ENVELOPE__BODY_HEARTBEAT:
+    return "heartbeat";
+  default:
+    return "unknown";
+  }
+}

@@ -1,0 +1,183 @@
+/* test_util.c — see test_util.h. */
+#include "test_util.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *env_path(const char *variable, const char *name) {
+  static char buffers[8][1024];
+  static int next;
+  const char *base = getenv(variable);
+  cr_assert(base != NULL, "%s is not set (run the tests through ctest)",
+            variable);
+  char *buffer = buffers[next++ % 8];
+  snprintf(buffer, sizeof buffers[0], "%s/%s", base, name);
+  return buffer;
+}
+
+const char *hpt_test_bin(const char *name) {
+  return env_path("HPT_BIN_DIR", name);
+}
+
+const char *hpt_test_data(const char *name) {
+  return env_path("HPT_DATA_DIR", name);
+}
+
+const char *hpt_test_tmpdir(void) {
+  static char path[64];
+  snprintf(path, sizeof path, "/tmp/hpt-it-XXXXXX");
+  cr_assert(mkdtemp(path) != NULL, "mkdtemp: %s", strerror(errno));
+  chmod(path, 0755);
+  return path;
+}
+
+void hpt_test_write_file(const char *path, const char *text) {
+  FILE *file = fopen(path, "w");
+  cr_assert(file != NULL, "cannot write %s: %s", path, strerror(errno));
+  fputs(text, file);
+  fclose(file);
+}
+
+char *hpt_test_read_file(const char *path) {
+  FILE *file = fopen(path, "r");
+  if (file == NULL)
+    return NULL;
+  size_t capacity = 4096, length = 0;
+  char *text = malloc(capacity);
+  size_t n;
+  while ((n = fread(text + length, 1, capacity - length - 1, file)) > 0) {
+    length += n;
+    if (capacity - length < 2048)
+      text = realloc(text, capacity *= 2);
+  }
+  text[length] = '\0';
+  fclose(file);
+  return text;
+}
+
+void hpt_test_proc_start(hpt_test_proc_t *proc, const char *log_path,
+                         char *const argv[]) {
+  snprintf(proc->log_path, sizeof proc->log_path, "%s", log_path);
+  pid_t pid = fork();
+  cr_assert(pid >= 0, "fork: %s", strerror(errno));
+  if (pid == 0) {
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd >= 0)
+      dup2(null_fd, 0);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  proc->pid = pid;
+}
+
+static int decode_status(int status) {
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
+  return -1;
+}
+
+bool hpt_test_proc_wait(hpt_test_proc_t *proc, int timeout_ms, int *status) {
+  if (proc->pid <= 0)
+    return true;
+  for (int waited = 0;; waited += 20) {
+    int raw = 0;
+    pid_t done = waitpid(proc->pid, &raw, WNOHANG);
+    if (done == proc->pid) {
+      if (status)
+        *status = decode_status(raw);
+      proc->pid = 0;
+      return true;
+    }
+    if (waited >= timeout_ms)
+      return false;
+    usleep(20 * 1000);
+  }
+}
+
+void hpt_test_proc_kill(hpt_test_proc_t *proc) {
+  if (proc->pid <= 0)
+    return;
+  kill(proc->pid, SIGKILL);
+  waitpid(proc->pid, NULL, 0);
+  proc->pid = 0;
+}
+
+int hpt_test_run(char *const argv[], int timeout_ms, char **output) {
+  char log_path[] = "/tmp/hpt-run-XXXXXX";
+  int fd = mkstemp(log_path);
+  cr_assert(fd >= 0, "mkstemp: %s", strerror(errno));
+  close(fd);
+  hpt_test_proc_t proc;
+  hpt_test_proc_start(&proc, log_path, argv);
+  int status = -1;
+  if (!hpt_test_proc_wait(&proc, timeout_ms, &status)) {
+    hpt_test_proc_kill(&proc);
+    status = 128 + SIGKILL;
+  }
+  if (output != NULL)
+    *output = hpt_test_read_file(log_path);
+  unlink(log_path);
+  return status;
+}
+
+static PGresult *query(const char *url, const char *sql, PGconn **conn) {
+  *conn = PQconnectdb(url);
+  cr_assert(PQstatus(*conn) == CONNECTION_OK, "connect: %s",
+            PQerrorMessage(*conn));
+  PGresult *result = PQexec(*conn, sql);
+  cr_assert(PQresultStatus(result) == PGRES_TUPLES_OK, "%s: %s", sql,
+            PQerrorMessage(*conn));
+  return result;
+}
+
+long hpt_test_sql_long(const char *url, const char *sql) {
+  PGconn *conn;
+  PGresult *result = query(url, sql, &conn);
+  long value = -1;
+  if (PQntuples(result) > 0 && !PQgetisnull(result, 0, 0))
+    value = strtol(PQgetvalue(result, 0, 0), NULL, 10);
+  PQclear(result);
+  PQfinish(conn);
+  return value;
+}
+
+char *hpt_test_sql_text(const char *url, const char *sql) {
+  PGconn *conn;
+  PGresult *result = query(url, sql, &conn);
+  char *value = NULL;
+  if (PQntuples(result) > 0 && !PQgetisnull(result, 0, 0))
+    value = strdup(PQgetvalue(result, 0, 0));
+  PQclear(result);
+  PQfinish(conn);
+  return value;
+}
+
+long hpt_test_sql_wait(const char *url, const char *sql, long want,
+                       int timeout_ms) {
+  long value = -1;
+  for (int waited = 0; waited <= timeout_ms; waited += 100) {
+    value = hpt_test_sql_long(url, sql);
+    if (value >= want)
+      return value;
+    usleep(100 * 1000);
+  }
+  return value;
+}

@@ -1,0 +1,495 @@
+/* daemon.c — see daemon.h. */
+#include "daemon.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "log.h"
+#include "wire.h"
+#include "zmq_watch.h"
+
+#define LINE_MAX_BYTES 4096
+#define MAX_METRICS 32
+
+typedef struct trial {
+  bool active;
+  int64_t study_id;
+  int number;
+  uv_process_t process;
+  uv_pipe_t out;
+  bool process_exited;
+  bool out_closed;
+  int64_t exit_status;
+  int term_signal;
+  bool prune_requested;
+  uint64_t started_ms;
+  char line[LINE_MAX_BYTES];
+  size_t line_length;
+  bool has_value;
+  double value;
+  bool has_last_step;
+  double last_step_value;
+  size_t n_metrics;
+  char metric_names[MAX_METRICS][64];
+  double metric_values[MAX_METRICS];
+  char error_text[512];
+} trial_t;
+
+typedef struct daemon_state {
+  const hpt_worker_config_t *config;
+  uv_loop_t *loop;
+  void *context;
+  void *socket;
+  hpt_zmq_watch_t watch;
+  uv_timer_t heartbeat;
+  uv_signal_t sigint, sigterm;
+  unsigned heartbeat_ms;
+  bool welcomed;
+  bool stopping;
+  int result;
+  hpt_error_t *error;
+  trial_t trial;
+} daemon_state_t;
+
+static void send_envelope(daemon_state_t *s, Hpt__Envelope *envelope) {
+  hpt_error_t error;
+  if (hpt_wire_send(s->socket, NULL, envelope, &error) < 0)
+    hpt_log(HPT_LOG_WARN, "send_failed", "body=%s error=\"%s\"",
+            hpt_wire_body_name(envelope), error.message);
+}
+
+static void send_hello(daemon_state_t *s) {
+  char hostname[256] = "unknown";
+  gethostname(hostname, sizeof hostname - 1);
+  char *devices[1] = {(char *)s->config->device};
+  Hpt__Hello hello = HPT__HELLO__INIT;
+  hello.worker_id = (char *)s->config->worker_id;
+  hello.hostname = hostname;
+  hello.n_devices = 1;
+  hello.devices = devices;
+  hello.protocol_version = HPT_WIRE_PROTOCOL_VERSION;
+  hello.slots = 1;
+  Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
+  envelope.body_case = HPT__ENVELOPE__BODY_HELLO;
+  envelope.hello = &hello;
+  send_envelope(s, &envelope);
+}
+
+static void send_heartbeat(daemon_state_t *s) {
+  Hpt__Heartbeat heartbeat = HPT__HEARTBEAT__INIT;
+  heartbeat.study_id = s->trial.active ? s->trial.study_id : 0;
+  heartbeat.number = s->trial.active ? s->trial.number : -1;
+  Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
+  envelope.body_case = HPT__ENVELOPE__BODY_HEARTBEAT;
+  envelope.heartbeat = &heartbeat;
+  send_envelope(s, &envelope);
+}
+
+static void send_failed(daemon_state_t *s, int64_t study_id, int number,
+                        const char *reason, double duration_s) {
+  Hpt__TrialFailed failed = HPT__TRIAL_FAILED__INIT;
+  failed.study_id = study_id;
+  failed.number = number;
+  failed.reason = (char *)reason;
+  failed.duration_s = duration_s;
+  Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
+  envelope.body_case = HPT__ENVELOPE__BODY_FAILED;
+  envelope.failed = &failed;
+  send_envelope(s, &envelope);
+}
+
+/* ---- the trial process -------------------------------------------------- */
+
+static void handle_line(daemon_state_t *s, char *line) {
+  trial_t *t = &s->trial;
+  char name[64];
+  int step;
+  double value;
+  if (sscanf(line, "step %d %lf", &step, &value) == 2) {
+    t->has_last_step = true;
+    t->last_step_value = value;
+    Hpt__Report report = HPT__REPORT__INIT;
+    report.study_id = t->study_id;
+    report.number = t->number;
+    report.step = step;
+    report.value = value;
+    Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
+    envelope.body_case = HPT__ENVELOPE__BODY_REPORT;
+    envelope.report = &report;
+    send_envelope(s, &envelope);
+  } else if (sscanf(line, "value %lf", &value) == 1) {
+    t->has_value = true;
+    t->value = value;
+  } else if (sscanf(line, "metric %63s %lf", name, &value) == 2) {
+    if (t->n_metrics < MAX_METRICS) {
+      snprintf(t->metric_names[t->n_metrics], sizeof t->metric_names[0], "%s",
+               name);
+      t->metric_values[t->n_metrics++] = value;
+    }
+  } else if (strncmp(line, "error ", 6) == 0) {
+    snprintf(t->error_text, sizeof t->error_text, "%s", line + 6);
+  } else if (line[0] != '\0') {
+    hpt_log(HPT_LOG_DEBUG, "trial_output", "line=\"%.200s\"", line);
+  }
+}
+
+static void finish_trial(daemon_state_t *s) {
+  trial_t *t = &s->trial;
+  if (!t->process_exited || !t->out_closed)
+    return; /* wait for both: the last lines may still be in the pipe */
+  if (t->line_length > 0) {
+    t->line[t->line_length] = '\0';
+    handle_line(s, t->line);
+    t->line_length = 0;
+  }
+  double duration_s = (double)(uv_now(s->loop) - t->started_ms) / 1000.0;
+  if (s->stopping) {
+    /* stop_daemon already reported this trial as FAIL. */
+  } else if (t->prune_requested) {
+    Hpt__TrialComplete complete = HPT__TRIAL_COMPLETE__INIT;
+    complete.study_id = t->study_id;
+    complete.number = t->number;
+    complete.value = t->has_last_step ? t->last_step_value : NAN;
+    complete.duration_s = duration_s;
+    complete.pruned = true;
+    Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
+    envelope.body_case = HPT__ENVELOPE__BODY_COMPLETE;
+    envelope.complete = &complete;
+    send_envelope(s, &envelope);
+    hpt_log(HPT_LOG_INFO, "trial_pruned", "trial=%d", t->number);
+  } else if (t->exit_status == 0 && t->term_signal == 0 && t->has_value) {
+    Hpt__Metric metrics[MAX_METRICS];
+    Hpt__Metric *pointers[MAX_METRICS];
+    for (size_t i = 0; i < t->n_metrics; i++) {
+      hpt__metric__init(&metrics[i]);
+      metrics[i].name = t->metric_names[i];
+      metrics[i].value = t->metric_values[i];
+      pointers[i] = &metrics[i];
+    }
+    Hpt__TrialComplete complete = HPT__TRIAL_COMPLETE__INIT;
+    complete.study_id = t->study_id;
+    complete.number = t->number;
+    complete.value = t->value;
+    complete.duration_s = duration_s;
+    complete.n_metrics = t->n_metrics;
+    complete.metrics = pointers;
+    Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
+    envelope.body_case = HPT__ENVELOPE__BODY_COMPLETE;
+    envelope.complete = &complete;
+    send_envelope(s, &envelope);
+    hpt_log(HPT_LOG_INFO, "trial_complete", "trial=%d value=%.6g seconds=%.2f",
+            t->number, t->value, duration_s);
+  } else {
+    char reason[700];
+    if (t->error_text[0] != '\0')
+      snprintf(reason, sizeof reason, "%s", t->error_text);
+    else if (t->term_signal != 0)
+      snprintf(reason, sizeof reason, "trial process killed by signal %d (%s)",
+               t->term_signal, strsignal(t->term_signal));
+    else if (t->exit_status != 0)
+      snprintf(reason, sizeof reason, "trial process exited with status %lld",
+               (long long)t->exit_status);
+    else
+      snprintf(reason, sizeof reason, "trial process printed no value");
+    send_failed(s, t->study_id, t->number, reason, duration_s);
+    hpt_log(HPT_LOG_WARN, "trial_failed", "trial=%d reason=\"%s\"", t->number,
+            reason);
+  }
+  uv_close((uv_handle_t *)&t->process, NULL);
+  t->active = false;
+}
+
+static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
+  static char buffer[65536];
+  (void)handle;
+  (void)suggested;
+  *buf = uv_buf_init(buffer, sizeof buffer);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  daemon_state_t *s = stream->data;
+  trial_t *t = &s->trial;
+  if (nread < 0) {
+    uv_close((uv_handle_t *)stream, NULL);
+    t->out_closed = true;
+    finish_trial(s);
+    return;
+  }
+  for (ssize_t i = 0; i < nread; i++) {
+    char c = buf->base[i];
+    if (c == '\n') {
+      t->line[t->line_length] = '\0';
+      handle_line(s, t->line);
+      t->line_length = 0;
+    } else if (t->line_length + 1 < sizeof t->line) {
+      t->line[t->line_length++] = c;
+    }
+  }
+}
+
+static void on_trial_exit(uv_process_t *process, int64_t exit_status,
+                    int term_signal) {
+  daemon_state_t *s = process->data;
+  s->trial.process_exited = true;
+  s->trial.exit_status = exit_status;
+  s->trial.term_signal = term_signal;
+  finish_trial(s);
+}
+
+/* Appends a copy of text to argv; returns -1 on OOM. */
+static int push_arg(char ***args, size_t *count, const char *text) {
+  char **grown = realloc(*args, (*count + 2) * sizeof **args);
+  if (grown == NULL)
+    return -1;
+  *args = grown;
+  if ((grown[*count] = strdup(text)) == NULL)
+    return -1;
+  grown[++*count] = NULL;
+  return 0;
+}
+
+static void free_args(char **args, size_t count) {
+  for (size_t i = 0; i < count; i++)
+    free(args[i]);
+  free(args);
+}
+
+static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
+  if (s->trial.active) {
+    hpt_log(HPT_LOG_WARN, "assign_while_busy", "trial=%d busy_with=%d",
+            assign->number, s->trial.number);
+    send_failed(s, assign->study_id, assign->number,
+                "worker already runs a trial", 0.0);
+    return;
+  }
+  char **args = NULL;
+  size_t count = 0;
+  char text[8192];
+  int bad = push_arg(&args, &count, s->config->trial_program) ||
+            push_arg(&args, &count, "run-trial");
+  for (size_t i = 0; i < assign->n_objective && !bad; i++) {
+    const Hpt__Setting *setting = assign->objective[i];
+    if (setting->is_list) {
+      for (size_t j = 0; j < setting->n_values && !bad; j++) {
+        snprintf(text, sizeof text, "%s[]=%s", setting->key,
+                 setting->values[j]);
+        bad = push_arg(&args, &count, "--setting") ||
+              push_arg(&args, &count, text);
+      }
+    } else {
+      snprintf(text, sizeof text, "%s=%s", setting->key, setting->value);
+      bad = push_arg(&args, &count, "--setting") ||
+            push_arg(&args, &count, text);
+    }
+  }
+  for (size_t i = 0; i < assign->n_params && !bad; i++) {
+    snprintf(text, sizeof text, "%s=%s", assign->params[i]->name,
+             assign->params[i]->value);
+    bad = push_arg(&args, &count, "--param") || push_arg(&args, &count, text);
+  }
+  if (bad) {
+    free_args(args, count);
+    send_failed(s, assign->study_id, assign->number,
+                "worker out of memory starting the trial", 0.0);
+    return;
+  }
+  trial_t *t = &s->trial;
+  memset(t, 0, sizeof *t);
+  t->study_id = assign->study_id;
+  t->number = assign->number;
+  t->started_ms = uv_now(s->loop);
+  uv_pipe_init(s->loop, &t->out, 0);
+  t->out.data = s;
+  uv_stdio_container_t stdio[3];
+  stdio[0].flags = UV_IGNORE;
+  stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+  stdio[1].data.stream = (uv_stream_t *)&t->out;
+  stdio[2].flags = UV_INHERIT_FD;
+  stdio[2].data.fd = 2;
+  uv_process_options_t options;
+  memset(&options, 0, sizeof options);
+  options.file = s->config->trial_program;
+  options.args = args;
+  options.exit_cb = on_trial_exit;
+  options.stdio_count = 3;
+  options.stdio = stdio;
+  t->process.data = s;
+  int rc = uv_spawn(s->loop, &t->process, &options);
+  free_args(args, count);
+  if (rc < 0) {
+    char reason[300];
+    snprintf(reason, sizeof reason, "cannot start trial process %s: %s",
+             s->config->trial_program, uv_strerror(rc));
+    uv_close((uv_handle_t *)&t->out, NULL);
+    uv_close((uv_handle_t *)&t->process, NULL);
+    send_failed(s, assign->study_id, assign->number, reason, 0.0);
+    return;
+  }
+  t->active = true;
+  uv_read_start((uv_stream_t *)&t->out, on_alloc, on_read);
+  hpt_log(HPT_LOG_INFO, "trial_started", "study=%s trial=%d pid=%d",
+          assign->study, assign->number, t->process.pid);
+}
+
+/* ---- coordinator messages ---------------------------------------------- */
+
+static void stop_daemon(daemon_state_t *s);
+
+static void on_readable(hpt_zmq_watch_t *watch) {
+  daemon_state_t *s = watch->data;
+  Hpt__Envelope *envelope = NULL;
+  hpt_error_t error;
+  int rc = hpt_wire_receive(s->socket, NULL, &envelope, &error);
+  if (rc == 0)
+    return;
+  if (rc < 0) {
+    hpt_log(HPT_LOG_WARN, "message_dropped", "reason=\"%s\"", error.message);
+    return;
+  }
+  switch (envelope->body_case) {
+  case HPT__ENVELOPE__BODY_WELCOME:
+    s->welcomed = true;
+    if (envelope->welcome->heartbeat_interval_ms > 0 &&
+        envelope->welcome->heartbeat_interval_ms != s->heartbeat_ms) {
+      s->heartbeat_ms = envelope->welcome->heartbeat_interval_ms;
+      uv_timer_start(&s->heartbeat, s->heartbeat.timer_cb, s->heartbeat_ms,
+                     s->heartbeat_ms);
+    }
+    hpt_log(HPT_LOG_INFO, "welcomed", "heartbeat_ms=%u", s->heartbeat_ms);
+    break;
+  case HPT__ENVELOPE__BODY_WHO_ARE_YOU:
+    hpt_log(HPT_LOG_INFO, "reintroducing", "reason=\"coordinator asked\"");
+    send_hello(s);
+    break;
+  case HPT__ENVELOPE__BODY_REFUSED:
+    hpt_log(HPT_LOG_ERROR, "refused", "reason=\"%s\"",
+            envelope->refused->reason);
+    s->result = HPT_ERR(s->error, HPT_EUNSUPPORTED,
+                        "coordinator refused this worker: %s",
+                        envelope->refused->reason);
+    stop_daemon(s);
+    break;
+  case HPT__ENVELOPE__BODY_ASSIGN:
+    start_trial(s, envelope->assign);
+    break;
+  case HPT__ENVELOPE__BODY_VERDICT: {
+    const Hpt__PruneVerdict *verdict = envelope->verdict;
+    trial_t *t = &s->trial;
+    if (verdict->prune && t->active && !t->prune_requested &&
+        verdict->study_id == t->study_id && verdict->number == t->number) {
+      t->prune_requested = true;
+      uv_process_kill(&t->process, SIGKILL);
+      hpt_log(HPT_LOG_INFO, "prune_verdict", "trial=%d step=%d", t->number,
+              verdict->step);
+    }
+    break;
+  }
+  default:
+    hpt_log(HPT_LOG_WARN, "message_dropped", "reason=\"unexpected %s\"",
+            hpt_wire_body_name(envelope));
+  }
+  hpt_wire_free(envelope);
+}
+
+static void on_heartbeat(uv_timer_t *timer) {
+  daemon_state_t *s = timer->data;
+  /* Until welcomed, keep introducing ourselves: the coordinator may not be
+   * up yet, or may have dropped our first Hello. */
+  if (!s->welcomed)
+    send_hello(s);
+  else
+    send_heartbeat(s);
+}
+
+static void stop_daemon(daemon_state_t *s) {
+  if (s->stopping)
+    return;
+  s->stopping = true;
+  trial_t *t = &s->trial;
+  if (t->active) {
+    send_failed(s, t->study_id, t->number, "worker stopped during the trial",
+                (double)(uv_now(s->loop) - t->started_ms) / 1000.0);
+    uv_process_kill(&t->process, SIGKILL);
+  }
+  uv_timer_stop(&s->heartbeat);
+  uv_close((uv_handle_t *)&s->heartbeat, NULL);
+  uv_close((uv_handle_t *)&s->sigint, NULL);
+  uv_close((uv_handle_t *)&s->sigterm, NULL);
+  hpt_zmq_watch_close(&s->watch);
+}
+
+static void on_signal(uv_signal_t *handle, int signum) {
+  daemon_state_t *s = handle->data;
+  hpt_log(HPT_LOG_INFO, "stopping", "signal=%d", signum);
+  stop_daemon(s);
+}
+
+int hpt_worker_run(const hpt_worker_config_t *config, hpt_error_t *error) {
+  if (config->exit_with_parent) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1)
+      return HPT_ERR(error, HPT_ESTATE, "parent already exited");
+  }
+  daemon_state_t state;
+  memset(&state, 0, sizeof state);
+  daemon_state_t *s = &state;
+  s->config = config;
+  s->error = error;
+  s->heartbeat_ms = 1000;
+  uv_loop_t loop;
+  int rc = uv_loop_init(&loop);
+  if (rc < 0)
+    return HPT_ERR(error, HPT_ESYSTEM, "uv_loop_init: %s", uv_strerror(rc));
+  s->loop = &loop;
+  s->context = zmq_ctx_new();
+  if (s->context == NULL) {
+    rc = HPT_ERR(error, HPT_ESYSTEM, "zmq_ctx_new: %s",
+                 zmq_strerror(zmq_errno()));
+    goto out_loop;
+  }
+  if ((rc = hpt_wire_socket(s->context, ZMQ_DEALER, config->worker_id,
+                            &s->socket, error)) < 0)
+    goto out_context;
+  if (zmq_connect(s->socket, config->connect) != 0) {
+    rc = HPT_ERR(error, HPT_EINVAL, "cannot connect to %s: %s",
+                 config->connect, zmq_strerror(zmq_errno()));
+    goto out_socket;
+  }
+  s->watch.data = s;
+  if ((rc = hpt_zmq_watch_start(&loop, &s->watch, s->socket, on_readable,
+                                error)) < 0)
+    goto out_socket;
+  uv_timer_init(&loop, &s->heartbeat);
+  s->heartbeat.data = s;
+  uv_timer_start(&s->heartbeat, on_heartbeat, s->heartbeat_ms,
+                 s->heartbeat_ms);
+  uv_signal_init(&loop, &s->sigint);
+  uv_signal_init(&loop, &s->sigterm);
+  s->sigint.data = s->sigterm.data = s;
+  uv_signal_start(&s->sigint, on_signal, SIGINT);
+  uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+  hpt_log(HPT_LOG_INFO, "worker_started", "id=%s connect=%s device=%s",
+          config->worker_id, config->connect, config->device);
+  send_hello(s);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  rc = s->result;
+  {
+    /* Give the last messages (a FAIL for the interrupted trial) a moment to
+     * leave before the socket closes. */
+    int linger = 1000;
+    zmq_setsockopt(s->socket, ZMQ_LINGER, &linger, sizeof linger);
+  }
+out_socket:
+  zmq_close(s->socket);
+out_context:
+  zmq_ctx_term(s->context);
+out_loop:
+  uv_loop_close(&loop);
+  return rc;
+}

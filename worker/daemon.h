@@ -1,0 +1,34 @@
+/* daemon.h — the worker daemon: one connection to a coordinator, trials
+ * run one at a time in child processes.
+ *
+ * The daemon connects a DEALER socket, says Hello, sends a Heartbeat every
+ * interval (busy or idle), and for each TrialAssign spawns a trial process
+ * (`hpt-worker run-trial ...`, see trial_process.h) through libuv. The trial
+ * process prints `step N V`, `value V`, `metric NAME V` and `error TEXT`
+ * lines; the daemon turns them into Report / TrialComplete / TrialFailed
+ * messages. A PruneVerdict with prune=true kills the trial process at once
+ * and the trial is reported PRUNED. A trial process that crashes, runs out
+ * of memory or exits without a value fails only its trial: the daemon lives
+ * on. SIGINT/SIGTERM stop the daemon cleanly (its running trial is reported
+ * FAIL first).
+ */
+#ifndef HPT_WORKER_DAEMON_H
+#define HPT_WORKER_DAEMON_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+typedef struct hpt_worker_config {
+  const char *connect;      /* coordinator endpoint, "tcp://host:5555" */
+  const char *worker_id;    /* unique; default "<hostname>-<pid>" */
+  const char *trial_program; /* executable for trial processes: hpt-worker */
+  const char *device;       /* "cpu" (default); reported in Hello */
+  bool exit_with_parent;    /* die when the process that started us dies */
+} hpt_worker_config_t;
+
+/* Runs the daemon until a signal stops it (HPT_OK) or the coordinator
+ * refuses it (HPT_EUNSUPPORTED with the reason). Blocks. */
+int hpt_worker_run(const hpt_worker_config_t *config, hpt_error_t *error);
+
+#endif

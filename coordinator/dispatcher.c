@@ -149,11 +149,13 @@ static int send_assignment(hpt_dispatcher_t *d, worker_entry_t *w,
   Hpt__Param *params = calloc(n_params + 1, sizeof *params);
   Hpt__Param **param_pointers = calloc(n_params + 1, sizeof *param_pointers);
   char(*texts)[128] = calloc(n_params + 1, sizeof *texts);
+  char(*jsons)[160] = calloc(n_params + 1, sizeof *jsons);
   Hpt__Setting *settings = calloc(n_settings + 1, sizeof *settings);
   Hpt__Setting **setting_pointers =
       calloc(n_settings + 1, sizeof *setting_pointers);
   int rc = HPT_OK;
-  if (!params || !param_pointers || !texts || !settings || !setting_pointers) {
+  if (!params || !param_pointers || !texts || !jsons || !settings ||
+      !setting_pointers) {
     rc = HPT_ERR(error, HPT_ENOMEM, "out of memory building an assignment");
     goto out;
   }
@@ -166,6 +168,9 @@ static int send_assignment(hpt_dispatcher_t *d, worker_entry_t *w,
     hpt_space_format_value(&space->params[i], values[i], texts[used],
                            sizeof texts[used]);
     params[used].value = texts[used];
+    hpt_space_value_json(&space->params[i], values[i], jsons[used],
+                         sizeof jsons[used]);
+    params[used].json = jsons[used];
     param_pointers[used] = &params[used];
     used++;
   }
@@ -196,6 +201,7 @@ out:
   free(params);
   free(param_pointers);
   free(texts);
+  free(jsons);
   free(settings);
   free(setting_pointers);
   return rc;

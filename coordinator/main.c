@@ -32,6 +32,10 @@ static const char usage[] =
 
 int main(int argc, char **argv) {
   hpt_log_set_process("hpt");
+  /* A command line stays quiet unless asked: results go to stdout, errors
+   * are one line on stderr. `serve` and `study run` pick their own level. */
+  if (getenv("HPT_LOG_LEVEL") == NULL)
+    hpt_log_set_level(HPT_LOG_WARN);
   hpt_cli_t cli = {.db_url = getenv("HPT_DB")};
   if (cli.db_url != NULL && cli.db_url[0] == '\0')
     cli.db_url = NULL;

@@ -28,9 +28,9 @@ typedef struct median_state {
   int64_t n_min_trials;
 } median_state_t;
 
-static const char *const median_keys[] = {"type", "n_startup_trials",
+static const char *const median_keys[] = {"type",           "n_startup_trials",
                                           "n_warmup_steps", "interval_steps",
-                                          "n_min_trials", NULL};
+                                          "n_min_trials",   NULL};
 
 /* Reads an int option that must be >= `minimum`. */
 static int read_option(const hpt_options_t *options, const char *key,
@@ -57,10 +57,10 @@ static int median_init(hpt_pruner_t *pruner, const hpt_options_t *options,
   int rc;
   if ((rc = read_option(options, "n_startup_trials", 5, 0,
                         &state->n_startup_trials, error)) != HPT_OK ||
-      (rc = read_option(options, "n_warmup_steps", 0, 0,
-                        &state->n_warmup_steps, error)) != HPT_OK ||
-      (rc = read_option(options, "interval_steps", 1, 1,
-                        &state->interval_steps, error)) != HPT_OK ||
+      (rc = read_option(options, "n_warmup_steps", 0, 0, &state->n_warmup_steps,
+                        error)) != HPT_OK ||
+      (rc = read_option(options, "interval_steps", 1, 1, &state->interval_steps,
+                        error)) != HPT_OK ||
       (rc = read_option(options, "n_min_trials", 1, 1, &state->n_min_trials,
                         error)) != HPT_OK)
     return rc;
@@ -79,8 +79,7 @@ static int compare_doubles(const void *a, const void *b) {
 
 /* Median of the non-NaN values at `step` of COMPLETE trials; NaN when fewer
  * than n_min trials reported the step, or all of them reported NaN. */
-static double median_at(const hpt_history_t *history, int step,
-                        int64_t n_min) {
+static double median_at(const hpt_history_t *history, int step, int64_t n_min) {
   double *values = malloc((history->n_trials + 1) * sizeof *values);
   if (values == NULL)
     return NAN; /* cannot fail: without memory, do not prune */

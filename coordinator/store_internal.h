@@ -24,6 +24,11 @@ int hpt__store_exec(hpt_store_t *store, const char *sql, int n_params,
                     const char *const *params, PGresult **result,
                     hpt_error_t *error);
 
+/* Turns a failed result (or NULL) into HPT_EEXIST / HPT_EDB as
+ * hpt__store_exec does. Does not clear `result`. */
+int hpt__store_result_error(hpt_store_t *store, const PGresult *result,
+                            hpt_error_t *error);
+
 /* BEGIN / COMMIT. Rollback cannot fail (errors are logged). */
 int hpt__store_begin(hpt_store_t *store, hpt_error_t *error);
 int hpt__store_commit(hpt_store_t *store, hpt_error_t *error);

@@ -109,12 +109,12 @@ int hpt_options_copy(const hpt_options_t *options, hpt_options_t *copy,
     goto fail;
   for (size_t i = 0; i < options->count; i++) {
     const hpt_option_t *item = &options->items[i];
-    int rc = item->is_list
-                 ? hpt_options_add_list(copy, item->key,
-                                        (const char *const *)item->values,
-                                        item->n_values, item->line, NULL)
-                 : hpt_options_add(copy, item->key, item->value, item->line,
-                                   NULL);
+    int rc =
+        item->is_list
+            ? hpt_options_add_list(copy, item->key,
+                                   (const char *const *)item->values,
+                                   item->n_values, item->line, NULL)
+            : hpt_options_add(copy, item->key, item->value, item->line, NULL);
     if (rc != HPT_OK)
       goto fail;
   }
@@ -171,8 +171,7 @@ int hpt_options_check_keys(const hpt_options_t *options,
       used += (size_t)n;
     }
     char place[320];
-    return HPT_ERR(error, HPT_EINVAL,
-                   "%s: unknown key (expected one of: %s)",
+    return HPT_ERR(error, HPT_EINVAL, "%s: unknown key (expected one of: %s)",
                    where(options, item, place, sizeof place), expected);
   }
   return HPT_OK;

@@ -298,8 +298,8 @@ int hpt_space_parse_value(const hpt_param_t *param, const char *text,
     return HPT_ERR(error, HPT_EINVAL, "%s: '%s' is not a number", param->name,
                    text);
   if (param->type == HPT_PARAM_INT && number != floor(number))
-    return HPT_ERR(error, HPT_EINVAL, "%s: '%s' is not an integer",
-                   param->name, text);
+    return HPT_ERR(error, HPT_EINVAL, "%s: '%s' is not an integer", param->name,
+                   text);
   if (!hpt_space_value_valid(param, number))
     return HPT_ERR(error, HPT_EINVAL, "%s: %s is outside [%g, %g]%s",
                    param->name, text, param->low, param->high,

@@ -21,9 +21,9 @@
 
 #define NAME_MAX_LENGTH 128
 
-static const char *const top_keys[] = {
-    "name",    "direction", "n_trials", "max_parallel", "sampler",
-    "pruner",  "params",    "objective", NULL};
+static const char *const top_keys[] = {"name",         "direction", "n_trials",
+                                       "max_parallel", "sampler",   "pruner",
+                                       "params",       "objective", NULL};
 
 static const char top_keys_text[] =
     "name, direction, n_trials, max_parallel, sampler, pruner, params, "
@@ -111,8 +111,8 @@ static int section_options(hpt__spec_ctx_t *ctx, const char *section,
   const char **items = NULL;
   int rc = HPT_OK;
   if (node->type != YAML_MAPPING_NODE)
-    return hpt__spec_fail(ctx, node, "%s: must be a mapping such as {type: ...}",
-                          section);
+    return hpt__spec_fail(ctx, node,
+                          "%s: must be a mapping such as {type: ...}", section);
   for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
        pair < node->data.mapping.pairs.top; pair++) {
     yaml_node_t *key_node = hpt__spec_node(ctx, pair->key);
@@ -126,8 +126,7 @@ static int section_options(hpt__spec_ctx_t *ctx, const char *section,
                             key);
     int line = hpt__spec_line(key_node);
     if (value->type == YAML_SCALAR_NODE) {
-      rc = hpt_options_add(out, key, hpt__spec_scalar(value), line,
-                           ctx->error);
+      rc = hpt_options_add(out, key, hpt__spec_scalar(value), line, ctx->error);
     } else if (value->type == YAML_SEQUENCE_NODE) {
       size_t n = (size_t)(value->data.sequence.items.top -
                           value->data.sequence.items.start);
@@ -139,9 +138,8 @@ static int section_options(hpt__spec_ctx_t *ctx, const char *section,
             hpt__spec_node(ctx, value->data.sequence.items.start[i]);
         items[i] = hpt__spec_scalar(item);
         if (items[i] == NULL) {
-          rc = hpt__spec_fail(ctx, item,
-                              "%s.%s: list items must be scalars", section,
-                              key);
+          rc = hpt__spec_fail(ctx, item, "%s.%s: list items must be scalars",
+                              section, key);
           goto out;
         }
       }
@@ -149,9 +147,8 @@ static int section_options(hpt__spec_ctx_t *ctx, const char *section,
       free(items);
       items = NULL;
     } else {
-      return hpt__spec_fail(ctx, value,
-                            "%s.%s: nested mappings are not supported",
-                            section, key);
+      return hpt__spec_fail(
+          ctx, value, "%s.%s: nested mappings are not supported", section, key);
     }
     if (rc != HPT_OK)
       goto out;
@@ -254,10 +251,9 @@ static int read_root(hpt__spec_ctx_t *ctx, hpt_spec_t *spec) {
       if (strcmp(key, top_keys[i]) == 0)
         index = i;
     if (index < 0)
-      return hpt__spec_fail(ctx, key_node,
-                            "unknown key '%s' (expected one of: %s)",
-                            key != NULL ? key : "(not a scalar)",
-                            top_keys_text);
+      return hpt__spec_fail(
+          ctx, key_node, "unknown key '%s' (expected one of: %s)",
+          key != NULL ? key : "(not a scalar)", top_keys_text);
     if (seen_line[index] > 0)
       return hpt__spec_fail(ctx, key_node,
                             "duplicate key '%s' (first on line %d)", key,

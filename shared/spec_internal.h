@@ -11,9 +11,9 @@
 #include "space.h"
 
 typedef struct hpt__spec_ctx {
-  const char *source;    /* file name used in messages; borrowed */
-  yaml_document_t *doc;  /* the loaded document; borrowed */
-  hpt_error_t *error;    /* where failures go; may be NULL */
+  const char *source;   /* file name used in messages; borrowed */
+  yaml_document_t *doc; /* the loaded document; borrowed */
+  hpt_error_t *error;   /* where failures go; may be NULL */
 } hpt__spec_ctx_t;
 
 /* 1-based line of a node. */

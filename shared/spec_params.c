@@ -28,9 +28,9 @@ static const char param_keys_text[] =
 /* One parameter while the space is built. */
 typedef struct draft {
   hpt_param_t param;
-  yaml_node_t *key_node;    /* the name, for line numbers */
-  yaml_node_t *when_node;   /* the `when` value, or NULL */
-  const char *parent_name;  /* from `when`; borrowed from the document */
+  yaml_node_t *key_node;   /* the name, for line numbers */
+  yaml_node_t *when_node;  /* the `when` value, or NULL */
+  const char *parent_name; /* from `when`; borrowed from the document */
   bool placed;
 } draft_t;
 
@@ -91,8 +91,8 @@ static int number(hpt__spec_ctx_t *ctx, const char *name, const char *field,
   double value = strtod(text, &end);
   if (end == text || *end != '\0' || errno == ERANGE || !isfinite(value) ||
       (integer && (value != floor(value) || fabs(value) > INT_LIMIT)))
-    return hpt__spec_fail(ctx, node, "params.%s.%s: must be %s, not '%s'",
-                          name, field, what, text);
+    return hpt__spec_fail(ctx, node, "params.%s.%s: must be %s, not '%s'", name,
+                          field, what, text);
   *out = value;
   return HPT_OK;
 }
@@ -142,9 +142,8 @@ static int read_numeric(hpt__spec_ctx_t *ctx, draft_t *d, const fields_t *f) {
   if (p->step <= 0)
     return hpt__spec_fail(ctx, f->step, "params.%s.step: must be > 0", name);
   if (p->log && (!integer || p->step != 1))
-    return hpt__spec_fail(ctx, f->step,
-                          "params.%s: step and log: true cannot be combined",
-                          name);
+    return hpt__spec_fail(
+        ctx, f->step, "params.%s: step and log: true cannot be combined", name);
   double k = (p->high - p->low) / p->step;
   if (fabs(k - round(k)) > STEP_TOLERANCE * fmax(1.0, fabs(k)))
     return hpt__spec_fail(ctx, f->step,
@@ -164,8 +163,8 @@ static hpt_choice_kind_t choice_kind(const yaml_node_t *node) {
       strcmp(text, "TRUE") == 0 || strcmp(text, "FALSE") == 0)
     return HPT_CHOICE_BOOL;
   char c = text[0];
-  bool numeric_start = (c >= '0' && c <= '9') || c == '-' || c == '+' ||
-                       c == '.';
+  bool numeric_start =
+      (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.';
   char *end = NULL;
   double value = strtod(text, &end);
   if (numeric_start && end != text && *end == '\0' && isfinite(value) &&
@@ -207,9 +206,8 @@ static int read_categorical(hpt__spec_ctx_t *ctx, draft_t *d,
                             "params.%s.choices: items must be scalars", name);
     for (size_t j = 0; j < i; j++)
       if (strcmp(p->choices[j], text) == 0)
-        return hpt__spec_fail(ctx, item,
-                              "params.%s.choices: duplicate choice '%s'", name,
-                              text);
+        return hpt__spec_fail(
+            ctx, item, "params.%s.choices: duplicate choice '%s'", name, text);
     p->choices[i] = strdup(text);
     if (p->choices[i] == NULL)
       return HPT_ERR(ctx->error, HPT_ENOMEM, "out of memory");
@@ -335,10 +333,9 @@ static int resolve_when(hpt__spec_ctx_t *ctx, draft_t *drafts, size_t n,
       if (strcmp(pp->choices[c], text) == 0)
         index = (int)c;
     if (index < 0)
-      return hpt__spec_fail(ctx, item,
-                            "params.%s.when: '%s' is not a choice of '%s'",
-                            name, text != NULL ? text : "(not a scalar)",
-                            d->parent_name);
+      return hpt__spec_fail(
+          ctx, item, "params.%s.when: '%s' is not a choice of '%s'", name,
+          text != NULL ? text : "(not a scalar)", d->parent_name);
     d->param.when_choices[d->param.n_when++] = index;
   }
   d->param.parent = parent; /* a draft index for now */
@@ -358,7 +355,8 @@ static int place(hpt__spec_ctx_t *ctx, draft_t *drafts, size_t n,
     size_t before = space->n_params;
     for (size_t i = 0; i < n; i++) {
       draft_t *d = &drafts[i];
-      if (d->placed || (d->param.parent >= 0 && !drafts[d->param.parent].placed))
+      if (d->placed ||
+          (d->param.parent >= 0 && !drafts[d->param.parent].placed))
         continue;
       position[i] = (int)space->n_params;
       hpt_param_t *p = &space->params[space->n_params++];
@@ -416,8 +414,8 @@ int hpt__spec_parse_params(hpt__spec_ctx_t *ctx, yaml_node_t *node,
       break;
     }
     n_read++;
-    rc = read_param(ctx, key_node, hpt__spec_node(ctx, pair->value),
-                    &drafts[i]);
+    rc =
+        read_param(ctx, key_node, hpt__spec_node(ctx, pair->value), &drafts[i]);
   }
   for (size_t i = 0; i < n_read && rc == HPT_OK; i++)
     if (drafts[i].when_node != NULL)

@@ -28,6 +28,7 @@ typedef struct hpt_objective_call {
   const hpt_options_t *settings;       /* the spec's objective section */
   const hpt_objective_param_t *params; /* the trial's parameters */
   size_t n_params;
+  const char *params_json; /* the same as one JSON object, typed */
   /* Called after each step with its intermediate value. */
   void (*report)(void *user, int step, double value);
   void *user;
@@ -46,5 +47,22 @@ typedef struct hpt_objective_result {
  * objective_ngram.c; an unknown parameter name fails with HPT_EINVAL. */
 int hpt_objective_ngram_run(const hpt_objective_call_t *call,
                             hpt_objective_result_t *result, hpt_error_t *error);
+
+/* Runs a user's program (objective_command.c). Settings: argv (list,
+ * required), cwd (path), timeout_s (0 = none). The program gets the params
+ * as a JSON object on stdin and as --name=value arguments, and prints
+ * `step VALUE` or `step N VALUE` lines (intermediate values) and one
+ * `value VALUE` line (the result) on stdout; other lines are ignored. A
+ * non-zero exit, a signal or no value line fails the trial. */
+int hpt_objective_command_run(const hpt_objective_call_t *call,
+                              hpt_objective_result_t *result,
+                              hpt_error_t *error);
+
+/* Returns a deterministic function of the params at once (objective_noop.c),
+ * for benchmarks and tests. Settings: sleep_ms (0), steps (0: no
+ * intermediate values). Value = sum over params of their numeric value
+ * (categorical and other text: a hash of the text in [0, 1)). */
+int hpt_objective_noop_run(const hpt_objective_call_t *call,
+                           hpt_objective_result_t *result, hpt_error_t *error);
 
 #endif

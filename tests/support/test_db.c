@@ -79,6 +79,26 @@ static void remove_own_cluster(void) {
     remove_cluster(owned_home);
 }
 
+/* A throwaway cluster need not survive a crash: no fsync. The settings go
+ * into postgresql.conf after the first start (initdb wrote it), and take
+ * effect on a restart. */
+static int make_fast(const char *home, hpt_error_t *error) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/pgdata/postgresql.conf", home);
+  FILE *conf = fopen(path, "a");
+  if (conf == NULL)
+    return HPT_ERR(error, HPT_ESYSTEM, "test_db: %s: %s", path,
+                   strerror(errno));
+  fputs("\n# test_db.c: a throwaway cluster\nfsync = off\n"
+        "synchronous_commit = off\nfull_page_writes = off\n",
+        conf);
+  if (fclose(conf) != 0)
+    return HPT_ERR(error, HPT_ESYSTEM, "test_db: %s: %s", path,
+                   strerror(errno));
+  int rc = hpt_embedded_db_stop(home, error);
+  return rc == HPT_OK ? hpt_embedded_db_start(home, error) : rc;
+}
+
 static int ensure_cluster(const char **home, hpt_error_t *error) {
   *home = getenv(HOME_ENV);
   if (*home == NULL || (*home)[0] == '\0') {
@@ -101,8 +121,11 @@ static int ensure_cluster(const char **home, hpt_error_t *error) {
     return rc;
   }
   int rc = HPT_OK;
-  if (!hpt_embedded_db_running(*home))
+  if (!hpt_embedded_db_running(*home)) {
     rc = hpt_embedded_db_start(*home, error);
+    if (rc == HPT_OK)
+      rc = make_fast(*home, error);
+  }
   close(lock); /* releases the flock */
   if (rc == HPT_OK)
     cluster_checked = 1;

@@ -35,11 +35,10 @@
 
 #include "error.h"
 
-        /* URL of a new, empty database on the shared test cluster (not
-         * migrated). Borrowed: valid until the next call from the same thread;
-         * copy it to keep it. Aborts the test on failure. */
-        const char *
-        hpt_test_db_url(void);
+/* URL of a new, empty database on the shared test cluster (not
+ * migrated). Borrowed: valid until the next call from the same thread;
+ * copy it to keep it. Aborts the test on failure. */
+const char *hpt_test_db_url(void);
 
 /* Same, without aborting: writes the URL into `buffer`. For use outside a
  * criterion test body. */

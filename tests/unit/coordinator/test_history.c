@@ -31,9 +31,9 @@ Test(history, init_is_empty) {
 Test(history, add_copies_params) {
   double params[2] = {0.5, 3};
   hpt_trial_t *trial = NULL;
-  cr_assert_eq(hpt_history_add(&history, 0, HPT_TRIAL_RUNNING, params, &trial,
-                               NULL),
-               HPT_OK);
+  cr_assert_eq(
+      hpt_history_add(&history, 0, HPT_TRIAL_RUNNING, params, &trial, NULL),
+      HPT_OK);
   params[0] = 99;
   cr_expect_eq(trial->params[0], 0.5);
   cr_expect_eq(trial->params[1], 3);
@@ -67,9 +67,9 @@ Test(history, duplicate_number_is_eexist) {
   add(2, HPT_TRIAL_RUNNING);
   hpt_error_t error;
   hpt_trial_t *trial = (hpt_trial_t *)1;
-  cr_expect_eq(hpt_history_add(&history, 2, HPT_TRIAL_COMPLETE, NULL, &trial,
-                               &error),
-               HPT_EEXIST);
+  cr_expect_eq(
+      hpt_history_add(&history, 2, HPT_TRIAL_COMPLETE, NULL, &trial, &error),
+      HPT_EEXIST);
   cr_expect_null(trial);
   cr_expect_eq(error.code, HPT_EEXIST);
   cr_expect_eq(history.n_trials, 1);

@@ -308,24 +308,23 @@ Test(pruner, option_errors) {
                                   "key (expected one of: type, "
                                   "n_startup_trials") != NULL,
             "%s", error.message);
-  cr_expect_eq(make(&pruner, &error, "type", "none", "n_min_trials", "3",
-                    NULL),
+  cr_expect_eq(make(&pruner, &error, "type", "none", "n_min_trials", "3", NULL),
                HPT_EINVAL);
-  cr_expect_eq(make(&pruner, &error, "type", "median", "interval_steps", "0",
-                    NULL),
-               HPT_EINVAL);
+  cr_expect_eq(
+      make(&pruner, &error, "type", "median", "interval_steps", "0", NULL),
+      HPT_EINVAL);
   cr_expect(strstr(error.message, "study.yaml:3: pruner.interval_steps: must "
                                   "be between 1") != NULL,
             "%s", error.message);
-  cr_expect_eq(make(&pruner, &error, "type", "median", "n_warmup_steps", "-1",
-                    NULL),
-               HPT_EINVAL);
-  cr_expect_eq(make(&pruner, &error, "type", "median", "n_min_trials", "0",
-                    NULL),
-               HPT_EINVAL);
-  cr_expect_eq(make(&pruner, &error, "type", "median", "n_startup_trials",
-                    "five", NULL),
-               HPT_EINVAL);
+  cr_expect_eq(
+      make(&pruner, &error, "type", "median", "n_warmup_steps", "-1", NULL),
+      HPT_EINVAL);
+  cr_expect_eq(
+      make(&pruner, &error, "type", "median", "n_min_trials", "0", NULL),
+      HPT_EINVAL);
+  cr_expect_eq(
+      make(&pruner, &error, "type", "median", "n_startup_trials", "five", NULL),
+      HPT_EINVAL);
   cr_expect(strstr(error.message, "must be an integer") != NULL);
   cr_expect_null(pruner);
 }

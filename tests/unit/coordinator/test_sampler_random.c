@@ -48,9 +48,9 @@ static int make(const char *section_yaml, hpt_sampler_t **sampler,
   char yaml[256];
   snprintf(yaml, sizeof yaml, "name: t\nsampler: %s\n", section_yaml);
   hpt_spec_t *s = NULL;
-  cr_assert_eq(hpt_spec_parse_string(yaml, strlen(yaml), "study.yaml", &s,
-                                     NULL),
-               HPT_OK);
+  cr_assert_eq(
+      hpt_spec_parse_string(yaml, strlen(yaml), "study.yaml", &s, NULL),
+      HPT_OK);
   int rc = hpt_sampler_new(&s->sampler, &spec->space, sampler, error);
   hpt_spec_destroy(&s);
   return rc;

@@ -75,8 +75,7 @@ Test(options, malformed_values_name_file_line_and_key) {
   double d;
   bool b;
   const char *s;
-  cr_expect_eq(hpt_options_get_int(&options, "bad", 0, &i, &error),
-               HPT_EINVAL);
+  cr_expect_eq(hpt_options_get_int(&options, "bad", 0, &i, &error), HPT_EINVAL);
   cr_expect(strstr(error.message, "study.yaml:9: sampler.bad: must be an "
                                   "integer") != NULL,
             "%s", error.message);
@@ -92,12 +91,12 @@ Test(options, malformed_values_name_file_line_and_key) {
   cr_expect(strstr(error.message, "must be true or false") != NULL);
   cr_expect_eq(hpt_options_get_string(&options, "names", NULL, &s, &error),
                HPT_EINVAL);
-  cr_expect(strstr(error.message, "study.yaml:10: sampler.names") != NULL,
-            "%s", error.message);
+  cr_expect(strstr(error.message, "study.yaml:10: sampler.names") != NULL, "%s",
+            error.message);
 }
 
 Test(options, check_keys) {
-  static const char *const all[] = {"type", "seed", "rate", "flag",
+  static const char *const all[] = {"type", "seed",  "rate", "flag",
                                     "bad",  "names", NULL};
   static const char *const few[] = {"type", "seed", NULL};
   hpt_error_t error;

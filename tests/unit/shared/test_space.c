@@ -10,16 +10,23 @@
 
 static hpt_param_t numeric(const char *name, hpt_param_type_t type, double low,
                            double high, double step, bool log) {
-  hpt_param_t p = {.name = strdup(name), .type = type, .low = low,
-                   .high = high, .step = step, .log = log, .parent = -1};
+  hpt_param_t p = {.name = strdup(name),
+                   .type = type,
+                   .low = low,
+                   .high = high,
+                   .step = step,
+                   .log = log,
+                   .parent = -1};
   return p;
 }
 
 static hpt_param_t categorical(const char *name, size_t n,
                                const char *const *choices,
                                const hpt_choice_kind_t *kinds) {
-  hpt_param_t p = {.name = strdup(name), .type = HPT_PARAM_CATEGORICAL,
-                   .n_choices = n, .parent = -1};
+  hpt_param_t p = {.name = strdup(name),
+                   .type = HPT_PARAM_CATEGORICAL,
+                   .n_choices = n,
+                   .parent = -1};
   p.choices = calloc(n, sizeof *p.choices);
   p.choice_kinds = calloc(n, sizeof *p.choice_kinds);
   for (size_t i = 0; i < n; i++) {
@@ -39,8 +46,7 @@ static void setup(void) {
   space.params[0] = numeric("lr", HPT_PARAM_FLOAT, 1e-3, 1.0, 0, true);
   space.params[1] = numeric("epochs", HPT_PARAM_INT, 2, 20, 2, false);
   static const char *const ngram[] = {"1-2", "1-3"};
-  static const hpt_choice_kind_t s2[] = {HPT_CHOICE_STRING,
-                                         HPT_CHOICE_STRING};
+  static const hpt_choice_kind_t s2[] = {HPT_CHOICE_STRING, HPT_CHOICE_STRING};
   space.params[2] = categorical("ngram", 2, ngram, s2);
   space.params[3] = numeric("head", HPT_PARAM_FLOAT, 0, 1, 0.25, false);
   space.params[3].parent = 2;
@@ -49,8 +55,7 @@ static void setup(void) {
   space.params[3].when_choices[0] = 1;
   static const char *const mixed[] = {"1e-3", "true", "a\"b\\c\n", ".5"};
   static const hpt_choice_kind_t kinds[] = {
-      HPT_CHOICE_NUMBER, HPT_CHOICE_BOOL, HPT_CHOICE_STRING,
-      HPT_CHOICE_NUMBER};
+      HPT_CHOICE_NUMBER, HPT_CHOICE_BOOL, HPT_CHOICE_STRING, HPT_CHOICE_NUMBER};
   space.params[4] = categorical("mixed", 4, mixed, kinds);
 }
 
@@ -66,9 +71,9 @@ Test(space, find) {
 
 Test(space, format_float_round_trips_shortest) {
   char text[64];
-  cr_assert_eq(hpt_space_format_value(&space.params[0], 0.0123, text,
-                                      sizeof text),
-               HPT_OK);
+  cr_assert_eq(
+      hpt_space_format_value(&space.params[0], 0.0123, text, sizeof text),
+      HPT_OK);
   cr_expect_str_eq(text, "0.0123");
   double value = 0.1 + 0.2;
   hpt_space_format_value(&space.params[0], value, text, sizeof text);
@@ -92,9 +97,9 @@ Test(space, format_rejects_nan_bad_index_and_small_buffer) {
                HPT_EINVAL);
   cr_expect_eq(hpt_space_format_value(&space.params[2], 0.5, text, sizeof text),
                HPT_EINVAL);
-  cr_expect_eq(hpt_space_format_value(&space.params[0], 0.0123, text,
-                                      sizeof text),
-               HPT_EINVAL);
+  cr_expect_eq(
+      hpt_space_format_value(&space.params[0], 0.0123, text, sizeof text),
+      HPT_EINVAL);
 }
 
 Test(space, json_numbers_null_and_strings) {

@@ -13,8 +13,8 @@
 static hpt_spec_t *parse_ok(const char *yaml) {
   hpt_spec_t *spec = NULL;
   hpt_error_t error = {0};
-  int rc = hpt_spec_parse_string(yaml, strlen(yaml), "study.yaml", &spec,
-                                 &error);
+  int rc =
+      hpt_spec_parse_string(yaml, strlen(yaml), "study.yaml", &spec, &error);
   cr_assert_eq(rc, HPT_OK, "unexpected error: %s", error.message);
   cr_assert_not_null(spec);
   return spec;
@@ -23,8 +23,8 @@ static hpt_spec_t *parse_ok(const char *yaml) {
 static void expect_error(const char *yaml, int code, const char *expected) {
   hpt_spec_t *spec = (hpt_spec_t *)1;
   hpt_error_t error = {0};
-  int rc = hpt_spec_parse_string(yaml, strlen(yaml), "study.yaml", &spec,
-                                 &error);
+  int rc =
+      hpt_spec_parse_string(yaml, strlen(yaml), "study.yaml", &spec, &error);
   cr_expect_eq(rc, code, "rc %d for: %s", rc, error.message);
   cr_expect_null(spec);
   cr_expect(strstr(error.message, expected) != NULL,
@@ -162,8 +162,7 @@ Test(spec, children_follow_parents_whatever_the_yaml_order) {
   const hpt_space_t *space = &spec->space;
   cr_assert_eq(space->n_params, 4);
   for (size_t i = 0; i < space->n_params; i++)
-    cr_expect_lt(space->params[i].parent, (int)i, "%s",
-                 space->params[i].name);
+    cr_expect_lt(space->params[i].parent, (int)i, "%s", space->params[i].name);
   int opt = hpt_space_find(space, "opt");
   int kind = hpt_space_find(space, "kind");
   int beta = hpt_space_find(space, "beta");
@@ -276,12 +275,15 @@ BAD(low_greater_than_high,
     "name: x\nparams:\n  a: {type: int, low: 0, high: 1}\n\n\n\n"
     "  lr: {type: float, low: 2, high: 1}\n",
     "study.yaml:7: params.lr: low (2) > high (1)")
-BAD(int_low_greater_than_high, "name: x\nparams:\n  n: {type: int, low: 5, high: 4}\n",
+BAD(int_low_greater_than_high,
+    "name: x\nparams:\n  n: {type: int, low: 5, high: 4}\n",
     "study.yaml:3: params.n: low (5) > high (4)")
-BAD(unknown_param_key, "name: x\nparams:\n  lr:\n    type: float\n    lowe: 1\n",
+BAD(unknown_param_key,
+    "name: x\nparams:\n  lr:\n    type: float\n    lowe: 1\n",
     "study.yaml:5: params.lr: unknown key 'lowe' (expected one of: type, low, "
     "high, log, step, choices, when)")
-BAD(duplicate_param_key, "name: x\nparams:\n  lr: {type: float, low: 0, low: 1, high: 2}\n",
+BAD(duplicate_param_key,
+    "name: x\nparams:\n  lr: {type: float, low: 0, low: 1, high: 2}\n",
     "study.yaml:3: params.lr: duplicate key 'low'")
 BAD(missing_type, "name: x\nparams:\n  lr: {low: 0, high: 1}\n",
     "study.yaml:3: params.lr: missing 'type'")
@@ -292,40 +294,55 @@ BAD(missing_low, "name: x\nparams:\n  lr: {type: float, high: 1}\n",
     "study.yaml:3: params.lr: missing 'low'")
 BAD(missing_high, "name: x\nparams:\n  lr: {type: float, low: 1}\n",
     "study.yaml:3: params.lr: missing 'high'")
-BAD(low_not_number, "name: x\nparams:\n  lr:\n    type: float\n    low: small\n    high: 1\n",
+BAD(low_not_number,
+    "name: x\nparams:\n  lr:\n    type: float\n    low: small\n    high: 1\n",
     "study.yaml:5: params.lr.low: must be a number, not 'small'")
-BAD(int_low_not_integer, "name: x\nparams:\n  n: {type: int, low: 1.5, high: 4}\n",
+BAD(int_low_not_integer,
+    "name: x\nparams:\n  n: {type: int, low: 1.5, high: 4}\n",
     "study.yaml:3: params.n.low: must be an integer, not '1.5'")
-BAD(log_not_bool, "name: x\nparams:\n  lr: {type: float, low: 1, high: 2, log: maybe}\n",
+BAD(log_not_bool,
+    "name: x\nparams:\n  lr: {type: float, low: 1, high: 2, log: maybe}\n",
     "study.yaml:3: params.lr.log: must be true or false")
-BAD(log_with_zero_low, "name: x\nparams:\n  lr: {type: float, low: 0, high: 1, log: true}\n",
+BAD(log_with_zero_low,
+    "name: x\nparams:\n  lr: {type: float, low: 0, high: 1, log: true}\n",
     "study.yaml:3: params.lr.low: must be > 0 when log: true")
-BAD(int_log_with_negative_low, "name: x\nparams:\n  n: {type: int, low: -1, high: 8, log: true}\n",
+BAD(int_log_with_negative_low,
+    "name: x\nparams:\n  n: {type: int, low: -1, high: 8, log: true}\n",
     "study.yaml:3: params.n.low: must be > 0 when log: true")
 BAD(step_not_dividing,
     "name: x\nparams:\n  lr:\n    type: float\n    low: 0\n    high: 1\n    "
     "step: 0.3\n",
     "study.yaml:7: params.lr.step: 0.3 does not divide high - low (1)")
-BAD(int_step_not_dividing, "name: x\nparams:\n  n: {type: int, low: 0, high: 10, step: 3}\n",
+BAD(int_step_not_dividing,
+    "name: x\nparams:\n  n: {type: int, low: 0, high: 10, step: 3}\n",
     "study.yaml:3: params.n.step: 3 does not divide high - low (10)")
-BAD(step_negative, "name: x\nparams:\n  lr: {type: float, low: 0, high: 1, step: -0.5}\n",
+BAD(step_negative,
+    "name: x\nparams:\n  lr: {type: float, low: 0, high: 1, step: -0.5}\n",
     "study.yaml:3: params.lr.step: must be > 0")
-BAD(step_with_log, "name: x\nparams:\n  lr: {type: float, low: 0.1, high: 1, step: 0.1, log: true}\n",
+BAD(step_with_log,
+    "name: x\nparams:\n  lr: {type: float, low: 0.1, high: 1, step: 0.1, log: "
+    "true}\n",
     "study.yaml:3: params.lr: step and log: true cannot be combined")
-BAD(choices_on_float, "name: x\nparams:\n  lr: {type: float, low: 0, high: 1, choices: [a]}\n",
+BAD(choices_on_float,
+    "name: x\nparams:\n  lr: {type: float, low: 0, high: 1, choices: [a]}\n",
     "study.yaml:3: params.lr.choices: only categorical parameters take "
     "choices")
-BAD(low_on_categorical, "name: x\nparams:\n  c: {type: categorical, low: 0, choices: [a]}\n",
+BAD(low_on_categorical,
+    "name: x\nparams:\n  c: {type: categorical, low: 0, choices: [a]}\n",
     "study.yaml:3: params.c.low: only float and int parameters take low")
 BAD(categorical_no_choices_key, "name: x\nparams:\n  c: {type: categorical}\n",
     "study.yaml:3: params.c: missing 'choices'")
-BAD(categorical_empty_choices, "name: x\nparams:\n  c: {type: categorical, choices: []}\n",
+BAD(categorical_empty_choices,
+    "name: x\nparams:\n  c: {type: categorical, choices: []}\n",
     "study.yaml:3: params.c.choices: must be a non-empty list")
-BAD(categorical_choices_scalar, "name: x\nparams:\n  c: {type: categorical, choices: adam}\n",
+BAD(categorical_choices_scalar,
+    "name: x\nparams:\n  c: {type: categorical, choices: adam}\n",
     "study.yaml:3: params.c.choices: must be a non-empty list")
-BAD(categorical_duplicate_choice, "name: x\nparams:\n  c: {type: categorical, choices: [a, b, a]}\n",
+BAD(categorical_duplicate_choice,
+    "name: x\nparams:\n  c: {type: categorical, choices: [a, b, a]}\n",
     "study.yaml:3: params.c.choices: duplicate choice 'a'")
-BAD(categorical_nested_choice, "name: x\nparams:\n  c: {type: categorical, choices: [[a]]}\n",
+BAD(categorical_nested_choice,
+    "name: x\nparams:\n  c: {type: categorical, choices: [[a]]}\n",
     "study.yaml:3: params.c.choices: items must be scalars")
 BAD(duplicate_param,
     "name: x\nparams:\n  lr: {type: float, low: 0, high: 1}\n"
@@ -342,7 +359,8 @@ BAD(when_parent_not_categorical,
     "study.yaml:4: params.h.when: 'lr' is not categorical")
 BAD(when_value_not_a_choice,
     "name: x\nparams:\n  opt: {type: categorical, choices: [sgd, adam]}\n"
-    "  h:\n    type: float\n    low: 0\n    high: 1\n    when: {opt: [sgd, rmsprop]}\n",
+    "  h:\n    type: float\n    low: 0\n    high: 1\n    when: {opt: [sgd, "
+    "rmsprop]}\n",
     "study.yaml:8: params.h.when: 'rmsprop' is not a choice of 'opt'")
 BAD(when_two_parents,
     "name: x\nparams:\n  a: {type: categorical, choices: [x]}\n"
@@ -353,7 +371,8 @@ BAD(when_empty_list,
     "name: x\nparams:\n  a: {type: categorical, choices: [x]}\n"
     "  h: {type: float, low: 0, high: 1, when: {a: []}}\n",
     "study.yaml:4: params.h.when: a must map to a choice")
-BAD(when_self, "name: x\nparams:\n  a: {type: categorical, choices: [x], when: {a: x}}\n",
+BAD(when_self,
+    "name: x\nparams:\n  a: {type: categorical, choices: [x], when: {a: x}}\n",
     "study.yaml:3: params.a.when: a parameter cannot depend on itself")
 BAD(when_cycle,
     "name: x\nparams:\n  a: {type: categorical, choices: [x], when: {b: y}}\n"

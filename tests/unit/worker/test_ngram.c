@@ -108,11 +108,12 @@ Test(ngram, vectors_are_l2_normalised) {
   cr_expect_null(vocab);
 }
 
-/* Class 1 talks about storms, class 0 about gardens; disjoint words. */
-static void synthetic(const char **texts, int *labels, size_t n, int offset) {
+/* Class 1 talks about storms, class 0 about gardens; disjoint words.
+ * texts[i] points into buffer[i]. */
+static void synthetic(char (*buffer)[64], const char **texts, int *labels,
+                      size_t n, int offset) {
   static const char *storm[] = {"thunder", "lightning", "hail", "gale"};
   static const char *garden[] = {"tulips", "roses", "lawn", "hedges"};
-  static char buffer[64][64];
   for (size_t i = 0; i < n; i++) {
     int label = (int)(i % 2);
     const char **words = label ? storm : garden;
@@ -133,18 +134,11 @@ static void count_epoch(void *user, const hpt_ngram_epoch_stats_t *stats) {
 }
 
 Test(ngram, separable_data_reaches_full_accuracy) {
+  static char train_buffer[40][64], val_buffer[20][64];
   const char *train_texts[40], *val_texts[20];
   int train_labels[40], val_labels[20];
-  static char copies[20][64];
-  synthetic(train_texts, train_labels, 40, 0);
-  /* synthetic() reuses one buffer: copy the validation texts out. */
-  const char *tmp[20];
-  synthetic(tmp, val_labels, 20, 3);
-  for (int i = 0; i < 20; i++) {
-    snprintf(copies[i], sizeof copies[i], "%s", tmp[i]);
-    val_texts[i] = copies[i];
-  }
-  synthetic(train_texts, train_labels, 40, 0);
+  synthetic(train_buffer, train_texts, train_labels, 40, 0);
+  synthetic(val_buffer, val_texts, val_labels, 20, 3);
 
   hpt_ngram_config_t config;
   hpt_ngram_config_default(&config);

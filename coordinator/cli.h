@@ -1,5 +1,5 @@
 /* cli.h — the `hpt` command line: shared plumbing for the command files
- * (cli_db.c, cli_study.c, cli_run.c).
+ * (cli_db.c, cli_study.c, cli_run.c, cli_asktell.c).
  *
  * Each command is `int hpt_cli_<command>(hpt_cli_t *cli, int argc, char
  * **argv)` and returns the process exit status:
@@ -45,5 +45,8 @@ int hpt_cli_study(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_trials(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_study_run(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_serve(hpt_cli_t *cli, int argc, char **argv);
+int hpt_cli_ask(hpt_cli_t *cli, int argc, char **argv);
+int hpt_cli_tell(hpt_cli_t *cli, int argc, char **argv);
+int hpt_cli_report(hpt_cli_t *cli, int argc, char **argv);
 
 #endif

@@ -35,8 +35,9 @@ int hpt_cli_db(hpt_cli_t *cli, int argc, char **argv) {
     return hpt_cli_fail(&error);
   if (strcmp(verb, "start") == 0 || strcmp(verb, "stop") == 0) {
     if (!embedded) {
-      fprintf(stderr, "hpt: using the database given by --db/HPT_DB; "
-                      "there is no embedded server to %s\n",
+      fprintf(stderr,
+              "hpt: using the database given by --db/HPT_DB; "
+              "there is no embedded server to %s\n",
               verb);
       return HPT_EXIT_OK;
     }

@@ -76,15 +76,15 @@ static void print_progress(run_state_t *r, bool final) {
   hpt_study_progress(r->studies[0], &p);
   uint64_t now = uv_now(&r->loop);
   if (!r->tty && !final &&
-      (p.finished == r->last_printed_finished || now - r->last_printed_ms < 1000))
+      (p.finished == r->last_printed_finished ||
+       now - r->last_printed_ms < 1000))
     return;
   r->last_printed_finished = p.finished;
   r->last_printed_ms = now;
   double elapsed = (double)(now - r->started_ms) / 1000.0;
   int done_now = p.finished - r->finished_at_start;
-  double eta = done_now > 0
-                   ? elapsed / done_now * (p.n_trials - p.finished)
-                   : NAN;
+  double eta =
+      done_now > 0 ? elapsed / done_now * (p.n_trials - p.finished) : NAN;
   char elapsed_text[32], eta_text[32], best[64] = "-";
   format_clock(elapsed, elapsed_text, sizeof elapsed_text);
   format_clock(eta, eta_text, sizeof eta_text);
@@ -95,8 +95,7 @@ static void print_progress(run_state_t *r, bool final) {
           "elapsed %s, ETA %s | workers %zu%s",
           r->tty ? "\r\033[K" : "", hpt_study_name(r->studies[0]), p.finished,
           p.n_trials, p.running, p.pruned, p.failed, best, elapsed_text,
-          final ? "0:00" : eta_text,
-          hpt_dispatcher_worker_count(r->dispatcher),
+          final ? "0:00" : eta_text, hpt_dispatcher_worker_count(r->dispatcher),
           r->tty && !final ? "" : "\n");
   fflush(stderr);
 }
@@ -139,9 +138,8 @@ static void stop_run(run_state_t *r) {
 static void on_worker_exit(uv_process_t *process, int64_t status, int signal) {
   run_state_t *r = process->data;
   if (!r->stopping)
-    hpt_log(HPT_LOG_WARN, "local_worker_exited",
-            "pid=%d status=%lld signal=%d", process->pid, (long long)status,
-            signal);
+    hpt_log(HPT_LOG_WARN, "local_worker_exited", "pid=%d status=%lld signal=%d",
+            process->pid, (long long)status, signal);
   uv_close((uv_handle_t *)process, NULL);
   r->workers_alive--;
   close_if_idle(r);
@@ -185,7 +183,8 @@ static int add_study(run_state_t *r, const char *name, hpt_error_t *error) {
     return HPT_ERR(error, HPT_ENOMEM, "out of memory");
   r->studies = grown;
   hpt_study_t *study = NULL;
-  int rc = hpt_study_open(r->store, name, &study, error);
+  int rc = hpt_study_open(r->store, name, HPT_STUDY_OPEN_FAIL_ORPHANS, &study,
+                          error);
   if (rc < 0)
     return rc;
   if ((rc = hpt_dispatcher_add_study(r->dispatcher, study, error)) < 0) {
@@ -265,9 +264,15 @@ static int spawn_workers(run_state_t *r, int count, hpt_error_t *error) {
   for (int i = 0; i < count; i++) {
     char id[128];
     snprintf(id, sizeof id, "local-%d-%d", (int)getpid(), i);
-    char *args[] = {program,       "--connect",     endpoint,
-                    "--id",        id,              "--exit-with-parent",
-                    "--log-level", (char *)r->worker_log_level, NULL};
+    char *args[] = {program,
+                    "--connect",
+                    endpoint,
+                    "--id",
+                    id,
+                    "--exit-with-parent",
+                    "--log-level",
+                    (char *)r->worker_log_level,
+                    NULL};
     uv_stdio_container_t stdio[3] = {
         {.flags = UV_IGNORE},
         {.flags = UV_INHERIT_FD, .data.fd = 1},
@@ -325,7 +330,12 @@ static int run(hpt_cli_t *cli, const run_options_t *options,
     goto out;
   }
   hpt_dispatcher_on_change(r->dispatcher, on_change, r);
-  if (!r->serve && add_study(r, study_name, &error) < 0) {
+  if (!r->serve && add_study(r, study_name, &error) == HPT_OK &&
+      hpt_study_spec(r->studies[0])->objective.count == 0)
+    HPT_ERR(&error, HPT_EINVAL,
+            "study '%s' has no objective: drive it with hpt ask / hpt tell",
+            study_name);
+  if (error.code != HPT_OK) {
     status = hpt_cli_fail(&error);
     hpt_dispatcher_close(r->dispatcher);
     uv_run(&r->loop, UV_RUN_DEFAULT);

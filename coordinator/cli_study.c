@@ -33,8 +33,7 @@ static int check_spec(hpt_spec_t *spec, hpt_error_t *error) {
   if (rc < 0)
     return rc;
   hpt_sampler_t *sampler = NULL;
-  if ((rc = hpt_sampler_new(&spec->sampler, &spec->space, &sampler, error)) <
-      0)
+  if ((rc = hpt_sampler_new(&spec->sampler, &spec->space, &sampler, error)) < 0)
     return hpt_error_prefix(error, "%s: sampler", spec->source);
   hpt_sampler_destroy(&sampler);
   hpt_pruner_t *pruner = NULL;
@@ -66,8 +65,8 @@ static int study_create(hpt_cli_t *cli, int argc, char **argv) {
     } else if (argv[i][0] != '-' && path == NULL) {
       path = argv[i];
     } else {
-      fprintf(stderr, "hpt study create: unexpected argument '%s'\n%s",
-              argv[i], study_usage);
+      fprintf(stderr, "hpt study create: unexpected argument '%s'\n%s", argv[i],
+              study_usage);
       return HPT_EXIT_USAGE;
     }
   }
@@ -76,8 +75,9 @@ static int study_create(hpt_cli_t *cli, int argc, char **argv) {
     return HPT_EXIT_USAGE;
   }
   if (name != NULL && !valid_name(name)) {
-    fprintf(stderr, "hpt: --name '%s': use 1 to 128 letters, digits, '_', "
-                    "'.' or '-'\n",
+    fprintf(stderr,
+            "hpt: --name '%s': use 1 to 128 letters, digits, '_', "
+            "'.' or '-'\n",
             name);
     return HPT_EXIT_USAGE;
   }
@@ -223,8 +223,9 @@ int hpt_cli_trials(hpt_cli_t *cli, int argc, char **argv) {
       else if (strcmp(text, "json") == 0)
         format = HPT_FORMAT_JSON;
       else {
-        fprintf(stderr, "hpt trials: --format: expected table, csv or json, "
-                        "got '%s'\n",
+        fprintf(stderr,
+                "hpt trials: --format: expected table, csv or json, "
+                "got '%s'\n",
                 text);
         return HPT_EXIT_USAGE;
       }

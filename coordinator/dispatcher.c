@@ -107,12 +107,14 @@ static void fail_worker_trial(hpt_dispatcher_t *d, worker_entry_t *w,
   if (w->study == NULL)
     return;
   hpt_error_t error;
-  if (hpt_study_finish(w->study, w->number, HPT_TRIAL_FAIL, NAN, 0.0, NULL, 0,
+  if (hpt_study_finish(w->study, w->number, HPT_TRIAL_FAIL, NAN, NAN, NULL, 0,
                        reason, &error) < 0)
-    hpt_log(HPT_LOG_ERROR, "trial_fail_record", "study=%s trial=%d error=\"%s\"",
-            hpt_study_name(w->study), w->number, error.message);
+    hpt_log(HPT_LOG_ERROR, "trial_fail_record",
+            "study=%s trial=%d error=\"%s\"", hpt_study_name(w->study),
+            w->number, error.message);
   else
-    hpt_log(HPT_LOG_WARN, "trial_failed", "study=%s trial=%d worker=%s reason=\"%s\"",
+    hpt_log(HPT_LOG_WARN, "trial_failed",
+            "study=%s trial=%d worker=%s reason=\"%s\"",
             hpt_study_name(w->study), w->number, w->id, reason);
   w->study = NULL;
   w->number = -1;
@@ -266,7 +268,8 @@ static void handle_hello(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
   } else {
     w = add_worker(d);
     if (w == NULL) {
-      hpt_log(HPT_LOG_ERROR, "worker_table_full", "worker=%s", hello->worker_id);
+      hpt_log(HPT_LOG_ERROR, "worker_table_full", "worker=%s",
+              hello->worker_id);
       return;
     }
     w->peer = *peer;
@@ -416,8 +419,8 @@ static void on_readable(hpt_zmq_watch_t *watch) {
   char peer_text[128];
   if (rc < 0) {
     hpt_wire_peer_text(&peer, peer_text, sizeof peer_text);
-    hpt_log(HPT_LOG_WARN, "message_dropped", "peer=%s reason=\"%s\"",
-            peer_text, error.message);
+    hpt_log(HPT_LOG_WARN, "message_dropped", "peer=%s reason=\"%s\"", peer_text,
+            error.message);
     return;
   }
   if (envelope->body_case == HPT__ENVELOPE__BODY_HELLO) {
@@ -447,8 +450,9 @@ static void on_readable(hpt_zmq_watch_t *watch) {
     handle_failed(d, w, envelope->failed);
     break;
   default:
-    hpt_log(HPT_LOG_WARN, "message_dropped", "worker=%s reason=\"unexpected %s\"",
-            w->id, hpt_wire_body_name(envelope));
+    hpt_log(HPT_LOG_WARN, "message_dropped",
+            "worker=%s reason=\"unexpected %s\"", w->id,
+            hpt_wire_body_name(envelope));
     break;
   }
 out:

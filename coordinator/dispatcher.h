@@ -26,12 +26,12 @@
 typedef struct hpt_dispatcher hpt_dispatcher_t;
 
 typedef struct hpt_dispatcher_config {
-  const char *bind;                /* ZeroMQ endpoint, e.g. "tcp://0.0.0.0:5555";
-                                      a "*" port picks a free one */
-  unsigned heartbeat_interval_ms;  /* told to workers; default 1000 */
-  unsigned heartbeat_grace_ms;     /* silence after which a worker is lost
-                                      and its trial fails; default 10000 */
-  hpt_store_t *store;              /* borrowed: workers are recorded here */
+  const char *bind;               /* ZeroMQ endpoint, e.g. "tcp://0.0.0.0:5555";
+                                     a "*" port picks a free one */
+  unsigned heartbeat_interval_ms; /* told to workers; default 1000 */
+  unsigned heartbeat_grace_ms;    /* silence after which a worker is lost
+                                     and its trial fails; default 10000 */
+  hpt_store_t *store;             /* borrowed: workers are recorded here */
 } hpt_dispatcher_config_t;
 
 /* Called after every event that may change progress (a trial started,

@@ -18,13 +18,13 @@
 #include "study_types.h"
 
 typedef struct hpt_trial {
-  int number;               /* 0, 1, 2, ... unique within the study */
+  int number; /* 0, 1, 2, ... unique within the study */
   hpt_trial_state_t state;
-  double value;             /* final value; NaN until COMPLETE (PRUNED: last
-                               intermediate value) */
-  double *params;           /* n_params values, internal representation
-                               (space.h); NaN = absent */
-  size_t n_steps;           /* intermediate values, in report order */
+  double value;   /* final value; NaN until COMPLETE (PRUNED: last
+                     intermediate value) */
+  double *params; /* n_params values, internal representation
+                     (space.h); NaN = absent */
+  size_t n_steps; /* intermediate values, in report order */
   size_t steps_capacity;
   int *steps;
   double *step_values;
@@ -35,7 +35,7 @@ typedef struct hpt_history {
   size_t n_params;
   size_t n_trials;
   size_t capacity;
-  hpt_trial_t *trials;      /* ordered by number */
+  hpt_trial_t *trials; /* ordered by number */
 } hpt_history_t;
 
 /* Initialises an empty history. Cannot fail. */
@@ -66,8 +66,7 @@ double hpt_history_value_at(const hpt_trial_t *trial, int step);
 int hpt_history_last_step(const hpt_trial_t *trial);
 
 /* Counts trials in a state. */
-size_t hpt_history_count(const hpt_history_t *history,
-                         hpt_trial_state_t state);
+size_t hpt_history_count(const hpt_history_t *history, hpt_trial_state_t state);
 
 /* Best COMPLETE trial by value and direction, or NULL. */
 const hpt_trial_t *hpt_history_best(const hpt_history_t *history);

@@ -19,6 +19,12 @@ static const char usage[] =
     "  trials NAME [--format table|csv|json] [--top K]\n"
     "                               list trials (from the trial_history view)\n"
     "  serve [--bind ENDPOINT]      coordinator daemon for remote workers\n"
+    "  ask STUDY                    start a trial, print it as JSON "
+    "(ask/tell)\n"
+    "  tell STUDY TRIAL VALUE|--pruned|--failed\n"
+    "                               end a trial started by ask\n"
+    "  report STUDY TRIAL STEP VALUE\n"
+    "                               intermediate value; prints prune|continue\n"
     "  db start|stop|url|migrate    the database\n"
     "\n"
     "Every command takes --help.\n"
@@ -72,6 +78,12 @@ int main(int argc, char **argv) {
     return hpt_cli_trials(&cli, sub_argc, sub_argv);
   if (strcmp(command, "serve") == 0)
     return hpt_cli_serve(&cli, sub_argc, sub_argv);
+  if (strcmp(command, "ask") == 0)
+    return hpt_cli_ask(&cli, sub_argc, sub_argv);
+  if (strcmp(command, "tell") == 0)
+    return hpt_cli_tell(&cli, sub_argc, sub_argv);
+  if (strcmp(command, "report") == 0)
+    return hpt_cli_report(&cli, sub_argc, sub_argv);
   if (strcmp(command, "db") == 0)
     return hpt_cli_db(&cli, sub_argc, sub_argv);
   fprintf(stderr, "hpt: unknown command '%s'\n%s", command, usage);

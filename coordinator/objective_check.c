@@ -1,10 +1,12 @@
 /* objective_check.c — see objective_check.h. */
 #include "objective_check.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dataset.h"
 #include "objective_catalog.h"
@@ -50,11 +52,15 @@ int hpt_objective_prepare(hpt_spec_t *spec, bool check_files,
       free(option->value);
       option->value = absolute;
     }
-    if (check_files) {
+    if (check_files && hpt_objective_setting_is_dataset(type, option->key)) {
       rc = hpt_dataset_check_header(option->value, true, error);
       if (rc < 0)
         return hpt_error_prefix(error, "%s:%d: objective.%s", spec->source,
                                 option->line, option->key);
+    } else if (check_files && access(option->value, F_OK) != 0) {
+      return HPT_ERR(error, HPT_ENOTFOUND, "%s:%d: objective.%s: %s: %s",
+                     spec->source, option->line, option->key, option->value,
+                     strerror(errno));
     }
   }
   return HPT_OK;

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -526,4 +527,29 @@ int hpt_store_study_list_running(hpt_store_t *store, char ***names,
 out:
   PQclear(result);
   return rc;
+}
+
+/* The advisory-lock key space: (HPT_STUDY_LOCK_CLASS, study id). The class
+ * keeps hpt's locks apart from the migration lock and from other users of
+ * the same database. */
+#define HPT_STUDY_LOCK_CLASS "1752199524"
+
+int hpt_store_study_lock(hpt_store_t *store, int64_t study_id,
+                         hpt_error_t *error) {
+  char id[32];
+  snprintf(id, sizeof id, "%lld", (long long)study_id);
+  const char *params[] = {id};
+  return hpt__store_exec(
+      store, "SELECT pg_advisory_lock(" HPT_STUDY_LOCK_CLASS ", $1::int)", 1,
+      params, NULL, error);
+}
+
+int hpt_store_study_unlock(hpt_store_t *store, int64_t study_id,
+                           hpt_error_t *error) {
+  char id[32];
+  snprintf(id, sizeof id, "%lld", (long long)study_id);
+  const char *params[] = {id};
+  return hpt__store_exec(
+      store, "SELECT pg_advisory_unlock(" HPT_STUDY_LOCK_CLASS ", $1::int)", 1,
+      params, NULL, error);
 }

@@ -83,6 +83,15 @@ int hpt_store_study_set_state(hpt_store_t *store, int64_t study_id,
 int hpt_store_study_list_running(hpt_store_t *store, char ***names,
                                  size_t *count, hpt_error_t *error);
 
+/* Holds a session-level advisory lock on the study until
+ * hpt_store_study_unlock: processes that sample for the same study (`hpt
+ * ask` from several shells) take turns, so no two get the same trial number
+ * or sample from a stale history. Blocks while another session holds it. */
+int hpt_store_study_lock(hpt_store_t *store, int64_t study_id,
+                         hpt_error_t *error);
+int hpt_store_study_unlock(hpt_store_t *store, int64_t study_id,
+                           hpt_error_t *error);
+
 /* Fills an initialised, empty history with every trial of the study: state,
  * value, params (mapped by name onto `space`), intermediate values. */
 int hpt_store_history_load(hpt_store_t *store, int64_t study_id,
@@ -112,8 +121,9 @@ typedef struct hpt_metric {
 } hpt_metric_t;
 
 /* Ends a RUNNING trial: state COMPLETE, PRUNED or FAIL, its value (NaN: none,
- * stored NULL), duration, metrics and for FAIL the reason. HPT_ESTATE if the
- * trial is not RUNNING (nothing changes then: no trial finishes twice). */
+ * stored NULL), duration (NaN: the time since it started), metrics and for FAIL
+ * the reason. HPT_ESTATE if the trial is not RUNNING (nothing changes then: no
+ * trial finishes twice). */
 int hpt_store_trial_finish(hpt_store_t *store, int64_t study_id, int number,
                            hpt_trial_state_t state, double value,
                            double duration_s, const hpt_metric_t *metrics,
@@ -155,12 +165,12 @@ int hpt_store_print_trials(hpt_store_t *store, const char *study_name,
 typedef struct hpt_study_summary {
   int64_t id;
   hpt_direction_t direction;
-  int n_trials;    /* the spec's budget */
+  int n_trials; /* the spec's budget */
   int waiting, running, complete, pruned, failed;
   int has_best;
   int best_number;
   double best_value;
-  char *best_params_json; /* owned; NULL when !has_best */
+  char *best_params_json;  /* owned; NULL when !has_best */
   double first_started_at; /* unix seconds, 0 if none */
   double last_finished_at; /* unix seconds, 0 if none */
   hpt_study_state_t state;

@@ -261,7 +261,8 @@ int hpt_store_trial_finish(hpt_store_t *store, int64_t study_id, int number,
   /* Conditional: a trial finishes once, whoever asks twice. */
   rc = hpt__store_exec(store,
                        "UPDATE trials SET state = $3, value = $4,"
-                       " duration_s = $5, fail_reason = $6,"
+                       " duration_s = COALESCE($5::float8, extract(epoch FROM "
+                       "now() - started_at)), fail_reason = $6,"
                        " finished_at = now(), heartbeat_at = now()"
                        " WHERE study_id = $1 AND number = $2"
                        " AND state = 'RUNNING' RETURNING id",

@@ -23,8 +23,8 @@ struct hpt_study {
   bool marked_complete;
 };
 
-int hpt_study_open(hpt_store_t *store, const char *name, hpt_study_t **out,
-                   hpt_error_t *error) {
+int hpt_study_open(hpt_store_t *store, const char *name, unsigned flags,
+                   hpt_study_t **out, hpt_error_t *error) {
   *out = NULL;
   hpt_study_row_t row = {0};
   int rc = hpt_store_study_find(store, name, &row, error);
@@ -44,9 +44,9 @@ int hpt_study_open(hpt_store_t *store, const char *name, hpt_study_t **out,
     goto fail;
   /* Relative objective paths are relative to the spec file's directory. */
   if (row.spec_source != NULL && strrchr(row.spec_source, '/') != NULL) {
-    char *base_dir = strndup(row.spec_source,
-                             (size_t)(strrchr(row.spec_source, '/') -
-                                      row.spec_source));
+    char *base_dir =
+        strndup(row.spec_source,
+                (size_t)(strrchr(row.spec_source, '/') - row.spec_source));
     if (base_dir == NULL) {
       rc = HPT_ERR(error, HPT_ENOMEM, "out of memory");
       goto fail;
@@ -67,20 +67,22 @@ int hpt_study_open(hpt_store_t *store, const char *name, hpt_study_t **out,
   hpt_history_init(&study->history, study->spec->direction,
                    study->spec->space.n_params);
   int orphans = 0;
-  if ((rc = hpt_store_trials_fail_running(
-           store, study->id, "orphaned: its coordinator stopped", &orphans,
-           error)) < 0)
+  if ((flags & HPT_STUDY_OPEN_FAIL_ORPHANS) &&
+      (rc = hpt_store_trials_fail_running(store, study->id,
+                                          "orphaned: its coordinator stopped",
+                                          &orphans, error)) < 0)
     goto fail;
   if (orphans > 0)
-    hpt_log(HPT_LOG_WARN, "orphans_failed", "study=%s count=%d", name,
-            orphans);
+    hpt_log(HPT_LOG_WARN, "orphans_failed", "study=%s count=%d", name, orphans);
   if ((rc = hpt_store_history_load(store, study->id, &study->spec->space,
                                    &study->history, error)) < 0)
     goto fail;
   study->started = (int)study->history.n_trials;
-  study->finished = (int)(hpt_history_count(&study->history, HPT_TRIAL_COMPLETE) +
-                          hpt_history_count(&study->history, HPT_TRIAL_PRUNED) +
-                          hpt_history_count(&study->history, HPT_TRIAL_FAIL));
+  study->running = (int)hpt_history_count(&study->history, HPT_TRIAL_RUNNING);
+  study->finished =
+      (int)(hpt_history_count(&study->history, HPT_TRIAL_COMPLETE) +
+            hpt_history_count(&study->history, HPT_TRIAL_PRUNED) +
+            hpt_history_count(&study->history, HPT_TRIAL_FAIL));
   hpt_study_row_free(&row);
   *out = study;
   return HPT_OK;
@@ -112,9 +114,14 @@ const hpt_spec_t *hpt_study_spec(const hpt_study_t *study) {
   return study->spec;
 }
 
+bool hpt_study_has_budget(const hpt_study_t *study) {
+  return study->started < study->spec->n_trials;
+}
+
 bool hpt_study_wants_trial(const hpt_study_t *study) {
-  return study->running < study->spec->max_parallel &&
-         study->started < study->spec->n_trials;
+  return study->spec->objective.count > 0 &&
+         study->running < study->spec->max_parallel &&
+         hpt_study_has_budget(study);
 }
 
 bool hpt_study_finished(const hpt_study_t *study) {
@@ -128,12 +135,12 @@ int hpt_study_start_trial(hpt_study_t *study, const char *worker_id,
   if (params == NULL)
     return HPT_ERR(error, HPT_ENOMEM, "out of memory sampling a trial");
   int next = hpt_history_next_number(&study->history);
-  int rc = hpt_sampler_suggest(study->sampler, &study->history, next, params,
-                               error);
+  int rc =
+      hpt_sampler_suggest(study->sampler, &study->history, next, params, error);
   if (rc < 0)
     goto out;
-  rc = hpt_store_trial_start(study->store, study->id, next,
-                             &study->spec->space, params, worker_id, error);
+  rc = hpt_store_trial_start(study->store, study->id, next, &study->spec->space,
+                             params, worker_id, error);
   if (rc < 0)
     goto out;
   rc = hpt_history_add(&study->history, next, HPT_TRIAL_RUNNING, params, NULL,
@@ -196,9 +203,9 @@ int hpt_study_finish(hpt_study_t *study, int number, hpt_trial_state_t state,
     value = trial->step_values[trial->n_steps - 1];
   if (state == HPT_TRIAL_FAIL)
     value = NAN;
-  int rc = hpt_store_trial_finish(study->store, study->id, number, state,
-                                  value, duration_s, metrics, n_metrics,
-                                  fail_reason, error);
+  int rc = hpt_store_trial_finish(study->store, study->id, number, state, value,
+                                  duration_s, metrics, n_metrics, fail_reason,
+                                  error);
   if (rc < 0)
     return rc;
   trial->state = state;
@@ -206,8 +213,8 @@ int hpt_study_finish(hpt_study_t *study, int number, hpt_trial_state_t state,
   study->running--;
   study->finished++;
   if (hpt_study_finished(study) && !study->marked_complete) {
-    rc = hpt_store_study_set_state(study->store, study->id,
-                                   HPT_STUDY_COMPLETE, error);
+    rc = hpt_store_study_set_state(study->store, study->id, HPT_STUDY_COMPLETE,
+                                   error);
     if (rc < 0)
       return rc;
     study->marked_complete = true;

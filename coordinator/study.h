@@ -20,22 +20,29 @@
 typedef struct hpt_study hpt_study_t;
 
 typedef struct hpt_study_progress {
-  int n_trials;  /* budget */
+  int n_trials; /* budget */
   int running;
   int complete;
   int pruned;
   int failed;
-  int finished;  /* complete + pruned + failed */
+  int finished; /* complete + pruned + failed */
   bool has_best;
   int best_number;
   double best_value;
 } hpt_study_progress_t;
 
+/* Flags for hpt_study_open. */
+enum {
+  /* The caller is the coordinator taking charge of the study: trials left
+   * RUNNING by an earlier coordinator are marked FAIL ("orphaned"). Not for
+   * ask/tell, where RUNNING trials belong to other processes. */
+  HPT_STUDY_OPEN_FAIL_ORPHANS = 1 << 0,
+};
+
 /* Loads study `name`: its spec (as stored), sampler, pruner and history.
- * Trials left RUNNING by an earlier coordinator are marked FAIL ("orphaned:
- * coordinator restarted"). HPT_ENOTFOUND if there is no such study. */
-int hpt_study_open(hpt_store_t *store, const char *name, hpt_study_t **study,
-                   hpt_error_t *error);
+ * HPT_ENOTFOUND if there is no such study. */
+int hpt_study_open(hpt_store_t *store, const char *name, unsigned flags,
+                   hpt_study_t **study, hpt_error_t *error);
 
 void hpt_study_destroy(hpt_study_t **study);
 
@@ -43,9 +50,13 @@ const char *hpt_study_name(const hpt_study_t *study);
 int64_t hpt_study_id(const hpt_study_t *study);
 const hpt_spec_t *hpt_study_spec(const hpt_study_t *study);
 
-/* Whether a new trial may start now: fewer than max_parallel running and
- * fewer than n_trials started. */
+/* Whether the dispatcher should start a trial now: the study has an
+ * objective (ask/tell studies are driven by `hpt ask`), fewer than
+ * max_parallel trials run and fewer than n_trials have started. */
 bool hpt_study_wants_trial(const hpt_study_t *study);
+
+/* Whether fewer than n_trials trials have started (ask/tell's budget). */
+bool hpt_study_has_budget(const hpt_study_t *study);
 
 /* Whether n_trials trials have finished (COMPLETE, PRUNED or FAIL). */
 bool hpt_study_finished(const hpt_study_t *study);

@@ -43,8 +43,8 @@ typedef enum {
 #define HPT_ERROR_MESSAGE_MAX 512
 
 typedef struct hpt_error {
-  int code;                             /* HPT_OK or a negative HPT_E* */
-  char message[HPT_ERROR_MESSAGE_MAX];  /* one line, no trailing newline */
+  int code;                            /* HPT_OK or a negative HPT_E* */
+  char message[HPT_ERROR_MESSAGE_MAX]; /* one line, no trailing newline */
 } hpt_error_t;
 
 /* Static text for a code ("invalid argument"); never NULL. Cannot fail. */

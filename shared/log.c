@@ -47,10 +47,10 @@ void hpt_log(hpt_log_level_t level, const char *event, const char *format,
   gmtime_r(&now.tv_sec, &utc);
   char line[2048];
   int used = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &utc);
-  used += snprintf(line + used, sizeof line - (size_t)used,
-                   ".%03dZ level=%s proc=%s event=%s ",
-                   (int)(now.tv_usec / 1000), level_names[level], process_name,
-                   event);
+  used +=
+      snprintf(line + used, sizeof line - (size_t)used,
+               ".%03dZ level=%s proc=%s event=%s ", (int)(now.tv_usec / 1000),
+               level_names[level], process_name, event);
   if (used < (int)sizeof line) {
     va_list args;
     va_start(args, format);

@@ -1,6 +1,7 @@
 /* log.h — one line per event, key=value fields, a level.
  *
- *   2026-11-28T22:10:03.123Z level=info proc=hpt event=trial_complete study=x trial=3
+ *   2026-11-28T22:10:03.123Z level=info proc=hpt event=trial_complete study=x
+ * trial=3
  *
  * Lines go to stderr. The threshold comes from HPT_LOG_LEVEL (debug, info,
  * warn, error; default info) or hpt_log_set_level(). Thread-safe: each line

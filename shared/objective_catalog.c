@@ -14,8 +14,16 @@ static const char *const ngram_keys[] = {"type", "train", "val_fraction",
                                          "seed", NULL};
 static const char *const ngram_paths[] = {"train", NULL};
 
+static const char *const command_keys[] = {"type", "argv", "cwd", "timeout_s",
+                                           NULL};
+static const char *const command_paths[] = {"cwd", NULL};
+static const char *const noop_keys[] = {"type", "sleep_ms", "steps", NULL};
+static const char *const no_paths[] = {NULL};
+
 static const catalog_entry_t catalog[] = {
     {"ngram", ngram_keys, ngram_paths},
+    {"command", command_keys, command_paths},
+    {"noop", noop_keys, no_paths},
 };
 
 static const catalog_entry_t *find(const char *type) {
@@ -42,4 +50,9 @@ bool hpt_objective_setting_is_path(const char *type, const char *key) {
   return false;
 }
 
-const char *hpt_objective_types(void) { return "ngram"; }
+bool hpt_objective_setting_is_dataset(const char *type, const char *key) {
+  /* Only the n-gram objective reads hpt's labelled CSV format. */
+  return strcmp(type, "ngram") == 0 && strcmp(key, "train") == 0;
+}
+
+const char *hpt_objective_types(void) { return "ngram, command, noop"; }

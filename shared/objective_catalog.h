@@ -15,6 +15,11 @@ const char *const *hpt_objective_setting_keys(const char *type);
  * the spec's directory when relative, and checked at study creation). */
 bool hpt_objective_setting_is_path(const char *type, const char *key);
 
+/* Whether setting `key` is a labelled data file whose columns are checked
+ * at study creation (a path setting that is not a dataset only has to
+ * exist). */
+bool hpt_objective_setting_is_dataset(const char *type, const char *key);
+
 /* Comma-separated list of known types, for messages. */
 const char *hpt_objective_types(void);
 

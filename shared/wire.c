@@ -22,8 +22,8 @@ int hpt_wire_socket(void *context, int type, const char *identity,
       zmq_setsockopt(created, ZMQ_LINGER, &linger, sizeof linger) ||
       (type == ZMQ_ROUTER && zmq_setsockopt(created, ZMQ_ROUTER_MANDATORY,
                                             &mandatory, sizeof mandatory)) ||
-      (identity != NULL && zmq_setsockopt(created, ZMQ_ROUTING_ID, identity,
-                                          strlen(identity)))) {
+      (identity != NULL &&
+       zmq_setsockopt(created, ZMQ_ROUTING_ID, identity, strlen(identity)))) {
     int rc = HPT_ERR(error, HPT_ESYSTEM, "zmq_setsockopt: %s",
                      zmq_strerror(zmq_errno()));
     zmq_close(created);
@@ -122,8 +122,8 @@ int hpt_wire_receive(void *socket, hpt_wire_peer_t *peer,
     return HPT_ERR(error, HPT_EWIRE, "message with extra frames");
   }
   size_t size = zmq_msg_size(&frame);
-  Hpt__Envelope *decoded = hpt__envelope__unpack(
-      NULL, size, (const uint8_t *)zmq_msg_data(&frame));
+  Hpt__Envelope *decoded =
+      hpt__envelope__unpack(NULL, size, (const uint8_t *)zmq_msg_data(&frame));
   zmq_msg_close(&frame);
   if (decoded == NULL)
     return HPT_ERR(error, HPT_EWIRE, "undecodable message of %zu bytes", size);
@@ -155,8 +155,8 @@ void hpt_wire_peer_text(const hpt_wire_peer_t *peer, char *buffer,
     if (printable)
       buffer[used++] = (char)peer->bytes[i];
     else
-      used += (size_t)snprintf(buffer + used, size - used, "%02x",
-                               peer->bytes[i]);
+      used +=
+          (size_t)snprintf(buffer + used, size - used, "%02x", peer->bytes[i]);
   }
   buffer[used < size ? used : size - 1] = '\0';
 }

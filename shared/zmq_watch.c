@@ -31,9 +31,7 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   hpt_zmq_watch_drain(watch);
 }
 
-static void on_check(uv_check_t *handle) {
-  hpt_zmq_watch_drain(handle->data);
-}
+static void on_check(uv_check_t *handle) { hpt_zmq_watch_drain(handle->data); }
 
 int hpt_zmq_watch_start(uv_loop_t *loop, hpt_zmq_watch_t *watch, void *socket,
                         hpt_zmq_readable_cb on_readable, hpt_error_t *error) {

@@ -26,8 +26,8 @@ typedef struct hpt_zmq_watch hpt_zmq_watch_t;
 typedef void (*hpt_zmq_readable_cb)(hpt_zmq_watch_t *watch);
 
 struct hpt_zmq_watch {
-  void *data;     /* public: for the caller */
-  void *socket;   /* read-only */
+  void *data;   /* public: for the caller */
+  void *socket; /* read-only */
   /* private */
   uv_poll_t poll;
   uv_check_t check;

@@ -234,7 +234,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
 }
 
 static void on_trial_exit(uv_process_t *process, int64_t exit_status,
-                    int term_signal) {
+                          int term_signal) {
   daemon_state_t *s = process->data;
   s->trial.process_exited = true;
   s->trial.exit_status = exit_status;
@@ -284,15 +284,32 @@ static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
       }
     } else {
       snprintf(text, sizeof text, "%s=%s", setting->key, setting->value);
-      bad = push_arg(&args, &count, "--setting") ||
-            push_arg(&args, &count, text);
+      bad =
+          push_arg(&args, &count, "--setting") || push_arg(&args, &count, text);
     }
   }
+  /* The params twice: as text for --param, and as one typed JSON object
+   * (the command objective hands it to the user's program). */
+  char *json = NULL;
+  size_t json_size = 0;
+  FILE *json_stream = open_memstream(&json, &json_size);
+  bad = bad || json_stream == NULL;
+  if (!bad)
+    fputc('{', json_stream);
   for (size_t i = 0; i < assign->n_params && !bad; i++) {
-    snprintf(text, sizeof text, "%s=%s", assign->params[i]->name,
-             assign->params[i]->value);
+    const Hpt__Param *param = assign->params[i];
+    snprintf(text, sizeof text, "%s=%s", param->name, param->value);
     bad = push_arg(&args, &count, "--param") || push_arg(&args, &count, text);
+    fprintf(json_stream, "%s\"%s\": %s", i ? ", " : "", param->name,
+            param->json && param->json[0] ? param->json : "null");
   }
+  if (json_stream != NULL) {
+    fputc('}', json_stream);
+    fclose(json_stream);
+    bad = bad || push_arg(&args, &count, "--params-json") ||
+          push_arg(&args, &count, json);
+  }
+  free(json);
   if (bad) {
     free_args(args, count);
     send_failed(s, assign->study_id, assign->number,
@@ -457,8 +474,8 @@ int hpt_worker_run(const hpt_worker_config_t *config, hpt_error_t *error) {
                             &s->socket, error)) < 0)
     goto out_context;
   if (zmq_connect(s->socket, config->connect) != 0) {
-    rc = HPT_ERR(error, HPT_EINVAL, "cannot connect to %s: %s",
-                 config->connect, zmq_strerror(zmq_errno()));
+    rc = HPT_ERR(error, HPT_EINVAL, "cannot connect to %s: %s", config->connect,
+                 zmq_strerror(zmq_errno()));
     goto out_socket;
   }
   s->watch.data = s;
@@ -467,8 +484,7 @@ int hpt_worker_run(const hpt_worker_config_t *config, hpt_error_t *error) {
     goto out_socket;
   uv_timer_init(&loop, &s->heartbeat);
   s->heartbeat.data = s;
-  uv_timer_start(&s->heartbeat, on_heartbeat, s->heartbeat_ms,
-                 s->heartbeat_ms);
+  uv_timer_start(&s->heartbeat, on_heartbeat, s->heartbeat_ms, s->heartbeat_ms);
   uv_signal_init(&loop, &s->sigint);
   uv_signal_init(&loop, &s->sigterm);
   s->sigint.data = s->sigterm.data = s;

@@ -20,11 +20,11 @@
 #include "error.h"
 
 typedef struct hpt_worker_config {
-  const char *connect;      /* coordinator endpoint, "tcp://host:5555" */
-  const char *worker_id;    /* unique; default "<hostname>-<pid>" */
+  const char *connect;       /* coordinator endpoint, "tcp://host:5555" */
+  const char *worker_id;     /* unique; default "<hostname>-<pid>" */
   const char *trial_program; /* executable for trial processes: hpt-worker */
-  const char *device;       /* "cpu" (default); reported in Hello */
-  bool exit_with_parent;    /* die when the process that started us dies */
+  const char *device;        /* "cpu" (default); reported in Hello */
+  bool exit_with_parent;     /* die when the process that started us dies */
 } hpt_worker_config_t;
 
 /* Runs the daemon until a signal stops it (HPT_OK) or the coordinator

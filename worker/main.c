@@ -16,7 +16,8 @@
 
 static const char usage[] =
     "usage: hpt-worker --connect ENDPOINT [options]\n"
-    "       hpt-worker run-trial --setting KEY=VALUE ... --param NAME=VALUE ...\n"
+    "       hpt-worker run-trial --setting KEY=VALUE ... --param NAME=VALUE "
+    "...\n"
     "\n"
     "Runs trials for an hpt coordinator until stopped (SIGINT/SIGTERM).\n"
     "\n"
@@ -59,8 +60,8 @@ int main(int argc, char **argv) {
       }
       hpt_log_set_level((hpt_log_level_t)level);
     } else {
-      fprintf(stderr, "hpt-worker: unknown or incomplete option '%s'\n%s",
-              arg, usage);
+      fprintf(stderr, "hpt-worker: unknown or incomplete option '%s'\n%s", arg,
+              usage);
       return 2;
     }
   }

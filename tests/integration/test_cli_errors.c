@@ -11,8 +11,8 @@
 
 static const char *good_objective(void) {
   static char text[1024];
-  snprintf(text, sizeof text,
-           "objective: {type: ngram, train: %s}\n", hpt_test_data("train.csv"));
+  snprintf(text, sizeof text, "objective: {type: ngram, train: %s}\n",
+           hpt_test_data("train.csv"));
   return text;
 }
 
@@ -23,8 +23,13 @@ static int create(const char *url, const char *dir, const char *text,
   char path[600];
   snprintf(path, sizeof path, "%s/spec.yaml", dir);
   hpt_test_write_file(path, text);
-  char *argv[] = {(char *)hpt_test_bin("hpt"), "--db", (char *)url, "study",
-                  "create", path, NULL};
+  char *argv[] = {(char *)hpt_test_bin("hpt"),
+                  "--db",
+                  (char *)url,
+                  "study",
+                  "create",
+                  path,
+                  NULL};
   return hpt_test_run(argv, 60000, output);
 }
 
@@ -47,8 +52,8 @@ static void expect_rejected(const char *text, const char *needle) {
    * may not even exist; if it does, it holds no study. */
   if (hpt_test_sql_long(url_copy, "select count(*) from pg_class where "
                                   "relname = 'studies'") > 0)
-    cr_assert_eq(hpt_test_sql_long(url_copy, "select count(*) from studies"),
-                 0, "nothing may be stored");
+    cr_assert_eq(hpt_test_sql_long(url_copy, "select count(*) from studies"), 0,
+                 "nothing may be stored");
   free(output);
 }
 
@@ -128,9 +133,13 @@ Test(cli_errors, existing_study_name) {
 
 Test(cli_errors, unreachable_database) {
   char *output = NULL;
-  char *argv[] = {(char *)hpt_test_bin("hpt"), "--db",
+  char *argv[] = {(char *)hpt_test_bin("hpt"),
+                  "--db",
                   "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2",
-                  "study", "status", "x", NULL};
+                  "study",
+                  "status",
+                  "x",
+                  NULL};
   int status = hpt_test_run(argv, 30000, &output);
   cr_assert_eq(status, 3, "exit %d: %s", status, output);
   cr_assert(strncmp(output, "hpt: ", 5) == 0, "%s", output);
@@ -142,8 +151,13 @@ Test(cli_errors, unreachable_database) {
 Test(cli_errors, unknown_study) {
   const char *url = hpt_test_db_url();
   char *output = NULL;
-  char *argv[] = {(char *)hpt_test_bin("hpt"), "--db", (char *)url, "study",
-                  "status", "nope", NULL};
+  char *argv[] = {(char *)hpt_test_bin("hpt"),
+                  "--db",
+                  (char *)url,
+                  "study",
+                  "status",
+                  "nope",
+                  NULL};
   int status = hpt_test_run(argv, 30000, &output);
   cr_assert_eq(status, 4, "exit %d: %s", status, output);
   cr_assert(strstr(output, "nope") != NULL, "%s", output);

@@ -40,8 +40,13 @@ static const char *write_spec(const char *dir, const char *name, int n_trials,
 
 static void create_study(const char *url, const char *spec) {
   char *output = NULL;
-  char *argv[] = {(char *)hpt_test_bin("hpt"), "--db", (char *)url, "study",
-                  "create", (char *)spec, NULL};
+  char *argv[] = {(char *)hpt_test_bin("hpt"),
+                  "--db",
+                  (char *)url,
+                  "study",
+                  "create",
+                  (char *)spec,
+                  NULL};
   int status = hpt_test_run(argv, 60000, &output);
   cr_assert_eq(status, 0, "study create failed (%d): %s", status, output);
   free(output);
@@ -57,18 +62,25 @@ static long count(const char *url, const char *where) {
 Test(e2e, twenty_trials_on_two_worker_processes, .timeout = 300) {
   const char *url = strdup(hpt_test_db_url());
   const char *dir = hpt_test_tmpdir();
-  const char *spec = write_spec(dir, "e2e", 20, 2,
-                                "{type: int, low: 2, high: 4}",
-                                "{type: median, n_startup_trials: 5}");
+  const char *spec =
+      write_spec(dir, "e2e", 20, 2, "{type: int, low: 2, high: 4}",
+                 "{type: median, n_startup_trials: 5}");
   create_study(url, spec);
   char *output = NULL;
-  char *argv[] = {(char *)hpt_test_bin("hpt"), "--db", (char *)url, "study",
-                  "run", "e2e", "--local-workers", "2", "--bind",
-                  "tcp://127.0.0.1:*", NULL};
+  char *argv[] = {(char *)hpt_test_bin("hpt"),
+                  "--db",
+                  (char *)url,
+                  "study",
+                  "run",
+                  "e2e",
+                  "--local-workers",
+                  "2",
+                  "--bind",
+                  "tcp://127.0.0.1:*",
+                  NULL};
   int status = hpt_test_run(argv, 240000, &output);
   cr_assert_eq(status, 0, "study run failed (%d): %s", status, output);
-  cr_assert(strstr(output, "top trials") != NULL, "no leaderboard: %s",
-            output);
+  cr_assert(strstr(output, "top trials") != NULL, "no leaderboard: %s", output);
   free(output);
 
   cr_assert_eq(count(url, "study = 'e2e'"), 20);
@@ -94,13 +106,24 @@ Test(e2e, twenty_trials_on_two_worker_processes, .timeout = 300) {
                                       "name = 'e2e' and state = 'COMPLETE'"),
                1);
   /* And the CLI reads it all back. */
-  char *trials_argv[] = {(char *)hpt_test_bin("hpt"), "--db", (char *)url,
-                         "trials", "e2e", "--format", "json", NULL};
+  char *trials_argv[] = {(char *)hpt_test_bin("hpt"),
+                         "--db",
+                         (char *)url,
+                         "trials",
+                         "e2e",
+                         "--format",
+                         "json",
+                         NULL};
   cr_assert_eq(hpt_test_run(trials_argv, 30000, &output), 0);
   cr_assert(strstr(output, "\"number\"") != NULL, "json: %s", output);
   free(output);
-  char *best_argv[] = {(char *)hpt_test_bin("hpt"), "--db", (char *)url,
-                       "study", "best", "e2e", NULL};
+  char *best_argv[] = {(char *)hpt_test_bin("hpt"),
+                       "--db",
+                       (char *)url,
+                       "study",
+                       "best",
+                       "e2e",
+                       NULL};
   cr_assert_eq(hpt_test_run(best_argv, 30000, &output), 0);
   cr_assert(strncmp(output, "trial ", 6) == 0, "best: %s", output);
   free(output);
@@ -110,17 +133,32 @@ Test(e2e, twenty_trials_on_two_worker_processes, .timeout = 300) {
 static void start_coordinator(hpt_test_proc_t *proc, const char *url,
                               const char *name, const char *endpoint,
                               const char *log) {
-  char *argv[] = {(char *)hpt_test_bin("hpt"), "--db", (char *)url,
-                  "study", "run", (char *)name, "--bind", (char *)endpoint,
-                  "--heartbeat-ms", "200", "--grace-ms", "1500", "--log-level",
-                  "info", NULL};
+  char *argv[] = {(char *)hpt_test_bin("hpt"),
+                  "--db",
+                  (char *)url,
+                  "study",
+                  "run",
+                  (char *)name,
+                  "--bind",
+                  (char *)endpoint,
+                  "--heartbeat-ms",
+                  "200",
+                  "--grace-ms",
+                  "1500",
+                  "--log-level",
+                  "info",
+                  NULL};
   hpt_test_proc_start(proc, log, argv);
 }
 
 static void start_worker(hpt_test_proc_t *proc, const char *endpoint,
                          const char *id, const char *log) {
-  char *argv[] = {(char *)hpt_test_bin("hpt-worker"), "--connect",
-                  (char *)endpoint, "--id", (char *)id, NULL};
+  char *argv[] = {(char *)hpt_test_bin("hpt-worker"),
+                  "--connect",
+                  (char *)endpoint,
+                  "--id",
+                  (char *)id,
+                  NULL};
   hpt_test_proc_start(proc, log, argv);
 }
 
@@ -129,9 +167,8 @@ Test(e2e, worker_killed_mid_trial_does_not_hang_the_study, .timeout = 300) {
   const char *dir = strdup(hpt_test_tmpdir());
   /* Long trials (many epochs on big hash tables) so that one is surely
    * running when its worker dies. */
-  const char *spec = write_spec(dir, "kill", 6, 2,
-                                "{type: int, low: 30, high: 40}",
-                                "{type: none}");
+  const char *spec = write_spec(
+      dir, "kill", 6, 2, "{type: int, low: 30, high: 40}", "{type: none}");
   create_study(url, spec);
   char endpoint[600], log[600], victim_log[600], survivor_log[600];
   snprintf(endpoint, sizeof endpoint, "ipc://%s/coordinator.sock", dir);
@@ -182,13 +219,13 @@ static void send_garbage(const char *endpoint) {
   zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof linger);
   cr_assert_eq(zmq_connect(socket, endpoint), 0);
   const char junk[] = "\xff\xfe this is not protobuf \x01\x02\x03";
-  zmq_send(socket, junk, sizeof junk, 0);          /* undecodable */
-  zmq_send(socket, "", 0, 0);                      /* empty: no body */
-  zmq_send(socket, "a", 1, ZMQ_SNDMORE);           /* extra frames */
+  zmq_send(socket, junk, sizeof junk, 0); /* undecodable */
+  zmq_send(socket, "", 0, 0);             /* empty: no body */
+  zmq_send(socket, "a", 1, ZMQ_SNDMORE);  /* extra frames */
   zmq_send(socket, "b", 1, 0);
   const unsigned char report_no_hello[] = {0x32, 0x02, 0x08, 0x01};
   zmq_send(socket, report_no_hello, sizeof report_no_hello, 0); /* unknown */
-  size_t big_size = (1 << 20) + 16;                /* over ZMQ_MAXMSGSIZE */
+  size_t big_size = (1 << 20) + 16; /* over ZMQ_MAXMSGSIZE */
   char *big = calloc(1, big_size);
   zmq_send(socket, big, big_size, 0);
   free(big);
@@ -200,8 +237,7 @@ Test(e2e, garbled_frames_are_dropped_and_the_study_goes_on, .timeout = 300) {
   const char *url = strdup(hpt_test_db_url());
   const char *dir = strdup(hpt_test_tmpdir());
   const char *spec = write_spec(dir, "garble", 8, 2,
-                                "{type: int, low: 2, high: 3}",
-                                "{type: none}");
+                                "{type: int, low: 2, high: 3}", "{type: none}");
   create_study(url, spec);
   char endpoint[600], log[600], worker_log[600];
   snprintf(endpoint, sizeof endpoint, "ipc://%s/coordinator.sock", dir);

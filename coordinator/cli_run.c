@@ -372,7 +372,9 @@ static int run(hpt_cli_t *cli, const run_options_t *options,
     }
   }
   uv_run(&r->loop, UV_RUN_DEFAULT);
-  if (r->interrupted && status == HPT_EXIT_OK)
+  /* A signal is how a daemon is meant to stop; for `study run` it means the
+   * study did not finish. */
+  if (r->interrupted && !r->serve && status == HPT_EXIT_OK)
     status = 130;
   if (!r->serve && status == HPT_EXIT_OK) {
     printf("\nstudy '%s' finished. top trials:\n", study_name);
@@ -416,8 +418,8 @@ static const char run_usage[] =
     "  --log-level LEVEL   debug | info | warn | error (default: warn for\n"
     "                      study run, info for serve)\n"
     "\n"
-    "exit status: 0 done, 1 error, 3 database unreachable, 4 no such study,\n"
-    "130 interrupted\n";
+    "exit status: 0 done (serve: stopped by a signal), 1 error, 3 database\n"
+    "unreachable, 4 no such study, 130 study run interrupted\n";
 
 static int run_command(hpt_cli_t *cli, int argc, char **argv, bool serve) {
   run_options_t options = {.bind = "tcp://*:5555",

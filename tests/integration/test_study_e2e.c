@@ -261,3 +261,49 @@ Test(e2e, garbled_frames_are_dropped_and_the_study_goes_on, .timeout = 300) {
   free(output);
   cr_assert_eq(count(url, "study = 'garble' and state = 'COMPLETE'"), 8);
 }
+
+/* `hpt serve` picks up a study created after it started, runs it with a
+ * remote-style worker, and stops cleanly on SIGTERM. */
+Test(e2e, serve_runs_studies_created_later, .timeout = 300) {
+  const char *url = strdup(hpt_test_db_url());
+  const char *dir = strdup(hpt_test_tmpdir());
+  char endpoint[600], log[600], worker_log[600];
+  snprintf(endpoint, sizeof endpoint, "ipc://%s/serve.sock", dir);
+  snprintf(log, sizeof log, "%s/serve.log", dir);
+  snprintf(worker_log, sizeof worker_log, "%s/worker.log", dir);
+  /* Migrate first, so that serve finds the schema already there. */
+  char *output = NULL;
+  char *migrate[] = {(char *)hpt_test_bin("hpt"), "--db", (char *)url, "db",
+                     "migrate", NULL};
+  cr_assert_eq(hpt_test_run(migrate, 30000, &output), 0, "%s", output);
+  free(output);
+  hpt_test_proc_t serve, worker;
+  char *argv[] = {(char *)hpt_test_bin("hpt"), "--db", (char *)url, "serve",
+                  "--bind", endpoint, NULL};
+  hpt_test_proc_start(&serve, log, argv);
+  start_worker(&worker, endpoint, "remote", worker_log);
+  const char *spec = write_spec(dir, "later", 5, 1,
+                                "{type: int, low: 2, high: 3}",
+                                "{type: none}");
+  create_study(url, spec);
+  long done = hpt_test_sql_wait(
+      url,
+      "select count(*) from trial_history where study = 'later' and state = "
+      "'COMPLETE'",
+      5, 120000);
+  kill(serve.pid, SIGTERM);
+  int status = -1;
+  bool ended = hpt_test_proc_wait(&serve, 20000, &status);
+  if (!ended)
+    hpt_test_proc_kill(&serve);
+  hpt_test_proc_kill(&worker);
+  char *serve_output = hpt_test_read_file(log);
+  cr_assert_eq(done, 5, "serve did not run the new study: %s", serve_output);
+  cr_assert(ended && status == 0, "serve should stop on SIGTERM (%d): %s",
+            status, serve_output);
+  free(serve_output);
+  cr_assert_eq(hpt_test_sql_long(url, "select count(*) from studies where "
+                                      "name = 'later' and state = "
+                                      "'COMPLETE'"),
+               1);
+}

@@ -17,8 +17,14 @@
 #define LINE_MAX_BYTES 4096
 #define MAX_METRICS 32
 
+typedef struct daemon_state daemon_state_t;
+
+/* One running trial. Heap-allocated per trial and freed only after both of
+ * its libuv handles have closed: a new trial never reuses the memory of
+ * handles libuv is still closing. */
 typedef struct trial {
-  bool active;
+  daemon_state_t *daemon;
+  int open_handles; /* process + pipe not yet closed */
   int64_t study_id;
   int number;
   uv_process_t process;
@@ -41,7 +47,7 @@ typedef struct trial {
   char error_text[512];
 } trial_t;
 
-typedef struct daemon_state {
+struct daemon_state {
   const hpt_worker_config_t *config;
   uv_loop_t *loop;
   void *context;
@@ -54,8 +60,8 @@ typedef struct daemon_state {
   bool stopping;
   int result;
   hpt_error_t *error;
-  trial_t trial;
-} daemon_state_t;
+  trial_t *trial; /* NULL when idle */
+};
 
 static void send_envelope(daemon_state_t *s, Hpt__Envelope *envelope) {
   hpt_error_t error;
@@ -83,8 +89,8 @@ static void send_hello(daemon_state_t *s) {
 
 static void send_heartbeat(daemon_state_t *s) {
   Hpt__Heartbeat heartbeat = HPT__HEARTBEAT__INIT;
-  heartbeat.study_id = s->trial.active ? s->trial.study_id : 0;
-  heartbeat.number = s->trial.active ? s->trial.number : -1;
+  heartbeat.study_id = s->trial ? s->trial->study_id : 0;
+  heartbeat.number = s->trial ? s->trial->number : -1;
   Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
   envelope.body_case = HPT__ENVELOPE__BODY_HEARTBEAT;
   envelope.heartbeat = &heartbeat;
@@ -106,8 +112,9 @@ static void send_failed(daemon_state_t *s, int64_t study_id, int number,
 
 /* ---- the trial process -------------------------------------------------- */
 
-static void handle_line(daemon_state_t *s, char *line) {
-  trial_t *t = &s->trial;
+/* Handles one line the trial process printed (see trial_process.h). */
+static void handle_line(trial_t *t, char *line) {
+  daemon_state_t *s = t->daemon;
   char name[64];
   int step;
   double value;
@@ -122,7 +129,8 @@ static void handle_line(daemon_state_t *s, char *line) {
     Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
     envelope.body_case = HPT__ENVELOPE__BODY_REPORT;
     envelope.report = &report;
-    send_envelope(s, &envelope);
+    if (!s->stopping)
+      send_envelope(s, &envelope);
   } else if (sscanf(line, "value %lf", &value) == 1) {
     t->has_value = true;
     t->value = value;
@@ -139,19 +147,12 @@ static void handle_line(daemon_state_t *s, char *line) {
   }
 }
 
-static void finish_trial(daemon_state_t *s) {
-  trial_t *t = &s->trial;
-  if (!t->process_exited || !t->out_closed)
-    return; /* wait for both: the last lines may still be in the pipe */
-  if (t->line_length > 0) {
-    t->line[t->line_length] = '\0';
-    handle_line(s, t->line);
-    t->line_length = 0;
-  }
+/* Sends the trial's outcome: PRUNED (killed on a verdict), COMPLETE (exit 0
+ * and a value line) or FAIL with the best reason known. */
+static void report_outcome(trial_t *t) {
+  daemon_state_t *s = t->daemon;
   double duration_s = (double)(uv_now(s->loop) - t->started_ms) / 1000.0;
-  if (s->stopping) {
-    /* stop_daemon already reported this trial as FAIL. */
-  } else if (t->prune_requested) {
+  if (t->prune_requested) {
     Hpt__TrialComplete complete = HPT__TRIAL_COMPLETE__INIT;
     complete.study_id = t->study_id;
     complete.number = t->number;
@@ -163,7 +164,9 @@ static void finish_trial(daemon_state_t *s) {
     envelope.complete = &complete;
     send_envelope(s, &envelope);
     hpt_log(HPT_LOG_INFO, "trial_pruned", "trial=%d", t->number);
-  } else if (t->exit_status == 0 && t->term_signal == 0 && t->has_value) {
+    return;
+  }
+  if (t->exit_status == 0 && t->term_signal == 0 && t->has_value) {
     Hpt__Metric metrics[MAX_METRICS];
     Hpt__Metric *pointers[MAX_METRICS];
     for (size_t i = 0; i < t->n_metrics; i++) {
@@ -185,24 +188,48 @@ static void finish_trial(daemon_state_t *s) {
     send_envelope(s, &envelope);
     hpt_log(HPT_LOG_INFO, "trial_complete", "trial=%d value=%.6g seconds=%.2f",
             t->number, t->value, duration_s);
-  } else {
-    char reason[700];
-    if (t->error_text[0] != '\0')
-      snprintf(reason, sizeof reason, "%s", t->error_text);
-    else if (t->term_signal != 0)
-      snprintf(reason, sizeof reason, "trial process killed by signal %d (%s)",
-               t->term_signal, strsignal(t->term_signal));
-    else if (t->exit_status != 0)
-      snprintf(reason, sizeof reason, "trial process exited with status %lld",
-               (long long)t->exit_status);
-    else
-      snprintf(reason, sizeof reason, "trial process printed no value");
-    send_failed(s, t->study_id, t->number, reason, duration_s);
-    hpt_log(HPT_LOG_WARN, "trial_failed", "trial=%d reason=\"%s\"", t->number,
-            reason);
+    return;
   }
-  uv_close((uv_handle_t *)&t->process, NULL);
-  t->active = false;
+  char reason[700];
+  if (t->error_text[0] != '\0')
+    snprintf(reason, sizeof reason, "%s", t->error_text);
+  else if (t->term_signal != 0)
+    snprintf(reason, sizeof reason, "trial process killed by signal %d (%s)",
+             t->term_signal, strsignal(t->term_signal));
+  else if (t->exit_status != 0)
+    snprintf(reason, sizeof reason, "trial process exited with status %lld",
+             (long long)t->exit_status);
+  else
+    snprintf(reason, sizeof reason, "trial process printed no value");
+  send_failed(s, t->study_id, t->number, reason, duration_s);
+  hpt_log(HPT_LOG_WARN, "trial_failed", "trial=%d reason=\"%s\"", t->number,
+          reason);
+}
+
+static void on_trial_handle_closed(uv_handle_t *handle) {
+  trial_t *t = handle->data;
+  if (--t->open_handles == 0)
+    free(t);
+}
+
+/* Called when the process has exited or its stdout has closed; acts once
+ * both have happened (the last lines may still be in the pipe when the exit
+ * is seen). */
+static void finish_trial(trial_t *t) {
+  if (!t->process_exited || !t->out_closed)
+    return;
+  daemon_state_t *s = t->daemon;
+  if (t->line_length > 0) {
+    t->line[t->line_length] = '\0';
+    handle_line(t, t->line);
+    t->line_length = 0;
+  }
+  /* When stopping, stop_daemon has already reported the trial as FAIL. */
+  if (!s->stopping)
+    report_outcome(t);
+  if (s->trial == t)
+    s->trial = NULL;
+  uv_close((uv_handle_t *)&t->process, on_trial_handle_closed);
 }
 
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
@@ -213,19 +240,18 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
-  daemon_state_t *s = stream->data;
-  trial_t *t = &s->trial;
+  trial_t *t = stream->data;
   if (nread < 0) {
-    uv_close((uv_handle_t *)stream, NULL);
+    uv_close((uv_handle_t *)stream, on_trial_handle_closed);
     t->out_closed = true;
-    finish_trial(s);
+    finish_trial(t);
     return;
   }
   for (ssize_t i = 0; i < nread; i++) {
     char c = buf->base[i];
     if (c == '\n') {
       t->line[t->line_length] = '\0';
-      handle_line(s, t->line);
+      handle_line(t, t->line);
       t->line_length = 0;
     } else if (t->line_length + 1 < sizeof t->line) {
       t->line[t->line_length++] = c;
@@ -235,11 +261,11 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
 
 static void on_trial_exit(uv_process_t *process, int64_t exit_status,
                           int term_signal) {
-  daemon_state_t *s = process->data;
-  s->trial.process_exited = true;
-  s->trial.exit_status = exit_status;
-  s->trial.term_signal = term_signal;
-  finish_trial(s);
+  trial_t *t = process->data;
+  t->process_exited = true;
+  t->exit_status = exit_status;
+  t->term_signal = term_signal;
+  finish_trial(t);
 }
 
 /* Appends a copy of text to argv; returns -1 on OOM. */
@@ -260,32 +286,28 @@ static void free_args(char **args, size_t count) {
   free(args);
 }
 
-static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
-  if (s->trial.active) {
-    hpt_log(HPT_LOG_WARN, "assign_while_busy", "trial=%d busy_with=%d",
-            assign->number, s->trial.number);
-    send_failed(s, assign->study_id, assign->number,
-                "worker already runs a trial", 0.0);
-    return;
-  }
+/* argv of the trial process for an assignment (see trial_process.h), or
+ * NULL when out of memory. */
+static char **trial_args(daemon_state_t *s, const Hpt__TrialAssign *assign,
+                         size_t *count) {
   char **args = NULL;
-  size_t count = 0;
   char text[8192];
-  int bad = push_arg(&args, &count, s->config->trial_program) ||
-            push_arg(&args, &count, "run-trial");
+  *count = 0;
+  int bad = push_arg(&args, count, s->config->trial_program) ||
+            push_arg(&args, count, "run-trial");
   for (size_t i = 0; i < assign->n_objective && !bad; i++) {
     const Hpt__Setting *setting = assign->objective[i];
     if (setting->is_list) {
       for (size_t j = 0; j < setting->n_values && !bad; j++) {
         snprintf(text, sizeof text, "%s[]=%s", setting->key,
                  setting->values[j]);
-        bad = push_arg(&args, &count, "--setting") ||
-              push_arg(&args, &count, text);
+        bad = push_arg(&args, count, "--setting") ||
+              push_arg(&args, count, text);
       }
     } else {
       snprintf(text, sizeof text, "%s=%s", setting->key, setting->value);
       bad =
-          push_arg(&args, &count, "--setting") || push_arg(&args, &count, text);
+          push_arg(&args, count, "--setting") || push_arg(&args, count, text);
     }
   }
   /* The params twice: as text for --param, and as one typed JSON object
@@ -299,30 +321,49 @@ static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
   for (size_t i = 0; i < assign->n_params && !bad; i++) {
     const Hpt__Param *param = assign->params[i];
     snprintf(text, sizeof text, "%s=%s", param->name, param->value);
-    bad = push_arg(&args, &count, "--param") || push_arg(&args, &count, text);
+    bad = push_arg(&args, count, "--param") || push_arg(&args, count, text);
     fprintf(json_stream, "%s\"%s\": %s", i ? ", " : "", param->name,
             param->json && param->json[0] ? param->json : "null");
   }
   if (json_stream != NULL) {
     fputc('}', json_stream);
     fclose(json_stream);
-    bad = bad || push_arg(&args, &count, "--params-json") ||
-          push_arg(&args, &count, json);
+    bad = bad || push_arg(&args, count, "--params-json") ||
+          push_arg(&args, count, json);
   }
   free(json);
   if (bad) {
-    free_args(args, count);
+    free_args(args, *count);
+    return NULL;
+  }
+  return args;
+}
+
+static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
+  if (s->trial != NULL) {
+    hpt_log(HPT_LOG_WARN, "assign_while_busy", "trial=%d busy_with=%d",
+            assign->number, s->trial->number);
+    send_failed(s, assign->study_id, assign->number,
+                "worker already runs a trial", 0.0);
+    return;
+  }
+  size_t count = 0;
+  char **args = trial_args(s, assign, &count);
+  trial_t *t = args ? calloc(1, sizeof *t) : NULL;
+  if (t == NULL) {
+    if (args)
+      free_args(args, count);
     send_failed(s, assign->study_id, assign->number,
                 "worker out of memory starting the trial", 0.0);
     return;
   }
-  trial_t *t = &s->trial;
-  memset(t, 0, sizeof *t);
+  t->daemon = s;
   t->study_id = assign->study_id;
   t->number = assign->number;
   t->started_ms = uv_now(s->loop);
   uv_pipe_init(s->loop, &t->out, 0);
-  t->out.data = s;
+  t->out.data = t;
+  t->process.data = t;
   uv_stdio_container_t stdio[3];
   stdio[0].flags = UV_IGNORE;
   stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
@@ -336,19 +377,19 @@ static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
   options.exit_cb = on_trial_exit;
   options.stdio_count = 3;
   options.stdio = stdio;
-  t->process.data = s;
   int rc = uv_spawn(s->loop, &t->process, &options);
   free_args(args, count);
+  t->open_handles = 2;
   if (rc < 0) {
     char reason[300];
     snprintf(reason, sizeof reason, "cannot start trial process %s: %s",
              s->config->trial_program, uv_strerror(rc));
-    uv_close((uv_handle_t *)&t->out, NULL);
-    uv_close((uv_handle_t *)&t->process, NULL);
+    uv_close((uv_handle_t *)&t->out, on_trial_handle_closed);
+    uv_close((uv_handle_t *)&t->process, on_trial_handle_closed);
     send_failed(s, assign->study_id, assign->number, reason, 0.0);
     return;
   }
-  t->active = true;
+  s->trial = t;
   uv_read_start((uv_stream_t *)&t->out, on_alloc, on_read);
   hpt_log(HPT_LOG_INFO, "trial_started", "study=%s trial=%d pid=%d",
           assign->study, assign->number, t->process.pid);
@@ -397,8 +438,8 @@ static void on_readable(hpt_zmq_watch_t *watch) {
     break;
   case HPT__ENVELOPE__BODY_VERDICT: {
     const Hpt__PruneVerdict *verdict = envelope->verdict;
-    trial_t *t = &s->trial;
-    if (verdict->prune && t->active && !t->prune_requested &&
+    trial_t *t = s->trial;
+    if (verdict->prune && t != NULL && !t->prune_requested &&
         verdict->study_id == t->study_id && verdict->number == t->number) {
       t->prune_requested = true;
       uv_process_kill(&t->process, SIGKILL);
@@ -428,8 +469,8 @@ static void stop_daemon(daemon_state_t *s) {
   if (s->stopping)
     return;
   s->stopping = true;
-  trial_t *t = &s->trial;
-  if (t->active) {
+  trial_t *t = s->trial;
+  if (t != NULL) {
     send_failed(s, t->study_id, t->number, "worker stopped during the trial",
                 (double)(uv_now(s->loop) - t->started_ms) / 1000.0);
     uv_process_kill(&t->process, SIGKILL);

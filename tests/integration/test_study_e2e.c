@@ -60,7 +60,8 @@ static long count(const char *url, const char *where) {
 }
 
 Test(e2e, twenty_trials_on_two_worker_processes, .timeout = 300) {
-  const char *url = strdup(hpt_test_db_url());
+  char url[1024];
+  snprintf(url, sizeof url, "%s", hpt_test_db_url());
   const char *dir = hpt_test_tmpdir();
   const char *spec =
       write_spec(dir, "e2e", 20, 2, "{type: int, low: 2, high: 4}",
@@ -163,8 +164,10 @@ static void start_worker(hpt_test_proc_t *proc, const char *endpoint,
 }
 
 Test(e2e, worker_killed_mid_trial_does_not_hang_the_study, .timeout = 300) {
-  const char *url = strdup(hpt_test_db_url());
-  const char *dir = strdup(hpt_test_tmpdir());
+  char url[1024];
+  snprintf(url, sizeof url, "%s", hpt_test_db_url());
+  char dir[256];
+  snprintf(dir, sizeof dir, "%s", hpt_test_tmpdir());
   /* Long trials (many epochs on big hash tables) so that one is surely
    * running when its worker dies. */
   const char *spec = write_spec(
@@ -234,8 +237,10 @@ static void send_garbage(const char *endpoint) {
 }
 
 Test(e2e, garbled_frames_are_dropped_and_the_study_goes_on, .timeout = 300) {
-  const char *url = strdup(hpt_test_db_url());
-  const char *dir = strdup(hpt_test_tmpdir());
+  char url[1024];
+  snprintf(url, sizeof url, "%s", hpt_test_db_url());
+  char dir[256];
+  snprintf(dir, sizeof dir, "%s", hpt_test_tmpdir());
   const char *spec = write_spec(dir, "garble", 8, 2,
                                 "{type: int, low: 2, high: 3}", "{type: none}");
   create_study(url, spec);
@@ -265,8 +270,10 @@ Test(e2e, garbled_frames_are_dropped_and_the_study_goes_on, .timeout = 300) {
 /* `hpt serve` picks up a study created after it started, runs it with a
  * remote-style worker, and stops cleanly on SIGTERM. */
 Test(e2e, serve_runs_studies_created_later, .timeout = 300) {
-  const char *url = strdup(hpt_test_db_url());
-  const char *dir = strdup(hpt_test_tmpdir());
+  char url[1024];
+  snprintf(url, sizeof url, "%s", hpt_test_db_url());
+  char dir[256];
+  snprintf(dir, sizeof dir, "%s", hpt_test_tmpdir());
   char endpoint[600], log[600], worker_log[600];
   snprintf(endpoint, sizeof endpoint, "ipc://%s/serve.sock", dir);
   snprintf(log, sizeof log, "%s/serve.log", dir);

@@ -13,8 +13,8 @@ int hpt_json_parse(const char *text, size_t size, const char *what,
   if (what == NULL)
     what = "json";
   json_error_t jerr;
-  json_t *root = json_loadb(text, size, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
-                            &jerr);
+  json_t *root =
+      json_loadb(text, size, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
   if (root == NULL) {
     if (json_error_code(&jerr) == json_error_out_of_memory)
       return HPT_ERR(error, HPT_ENOMEM, "%s: out of memory", what);
@@ -88,13 +88,11 @@ int hpt_json_member_int(const json_t *object, const char *key, int64_t min,
   if (value == NULL)
     return HPT_ENOTFOUND;
   if (!json_is_integer(value))
-    return HPT_ERR(error, HPT_EPARSE, "%s: '%s' must be an integer", what,
-                   key);
+    return HPT_ERR(error, HPT_EPARSE, "%s: '%s' must be an integer", what, key);
   int64_t v = json_integer_value(value);
   if (v < min || v > max)
-    return HPT_ERR(error, HPT_EPARSE,
-                   "%s: '%s' is %lld, outside [%lld, %lld]", what, key,
-                   (long long)v, (long long)min, (long long)max);
+    return HPT_ERR(error, HPT_EPARSE, "%s: '%s' is %lld, outside [%lld, %lld]",
+                   what, key, (long long)v, (long long)min, (long long)max);
   *out = v;
   return 0;
 }

@@ -23,11 +23,14 @@ typedef struct {
   const char *hidden_dropout, *attention_dropout, *classifier_dropout;
 } names_t;
 
-static const names_t BERT_NAMES = {
-    "hidden_size",         "num_hidden_layers",
-    "num_attention_heads", "intermediate_size",
-    "hidden_act",          "hidden_dropout_prob",
-    "attention_probs_dropout_prob", "classifier_dropout"};
+static const names_t BERT_NAMES = {"hidden_size",
+                                   "num_hidden_layers",
+                                   "num_attention_heads",
+                                   "intermediate_size",
+                                   "hidden_act",
+                                   "hidden_dropout_prob",
+                                   "attention_probs_dropout_prob",
+                                   "classifier_dropout"};
 static const names_t DISTILBERT_NAMES = {
     "dim",        "n_layers", "n_heads",           "hidden_dim",
     "activation", "dropout",  "attention_dropout", "seq_classif_dropout"};
@@ -191,8 +194,8 @@ static int parse_root(const json_t *root, const char *what,
                     &c->hidden_size, error)) != 0 ||
       (rc = get_int(root, what, n->layers, true, 0, 1, MAX_LAYERS,
                     &c->num_layers, error)) != 0 ||
-      (rc = get_int(root, what, n->heads, true, 0, 1, MAX_WIDTH,
-                    &c->num_heads, error)) != 0 ||
+      (rc = get_int(root, what, n->heads, true, 0, 1, MAX_WIDTH, &c->num_heads,
+                    error)) != 0 ||
       (rc = get_int(root, what, n->intermediate, true, 0, 1, 16 * MAX_WIDTH,
                     &c->intermediate_size, error)) != 0 ||
       (rc = get_int(root, what, "max_position_embeddings", true, 0, 1,
@@ -204,14 +207,13 @@ static int parse_root(const json_t *root, const char *what,
                     &c->embedding_size, error)) != 0)
     return rc;
   if (c->hidden_size % c->num_heads != 0)
-    return HPT_ERR(error, HPT_EPARSE,
-                   "%s: %s %d is not divisible by %s %d", what, n->hidden,
-                   c->hidden_size, n->heads, c->num_heads);
+    return HPT_ERR(error, HPT_EPARSE, "%s: %s %d is not divisible by %s %d",
+                   what, n->hidden, c->hidden_size, n->heads, c->num_heads);
   c->head_dim = c->hidden_size / c->num_heads;
 
   c->type_vocab_size = 0;
-  if (!distil && (rc = get_int(root, what, "type_vocab_size", false, 2, 0,
-                               1024, &c->type_vocab_size, error)) != 0)
+  if (!distil && (rc = get_int(root, what, "type_vocab_size", false, 2, 0, 1024,
+                               &c->type_vocab_size, error)) != 0)
     return rc;
   int pad_default = c->model_type == HPT_MODEL_ROBERTA ? 1 : 0;
   if ((rc = get_int(root, what, "pad_token_id", false, pad_default, 0,
@@ -248,8 +250,8 @@ static int parse_root(const json_t *root, const char *what,
 
   /* Only learned absolute positions are implemented. */
   const char *position = "absolute";
-  rc = hpt_json_member_string(root, "position_embedding_type", what,
-                              &position, error);
+  rc = hpt_json_member_string(root, "position_embedding_type", what, &position,
+                              error);
   if (rc != 0 && rc != HPT_ENOTFOUND)
     return rc;
   if (strcmp(position, "absolute") != 0)

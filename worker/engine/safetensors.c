@@ -20,11 +20,11 @@
 #define METADATA_KEY "__metadata__"
 
 struct hpt_safetensors {
-  char *what;                   /* path or label, for messages */
-  void *map;                    /* mmap'd file, or NULL for a buffer */
+  char *what; /* path or label, for messages */
+  void *map;  /* mmap'd file, or NULL for a buffer */
   size_t map_size;
-  json_t *root;                 /* the header; owns the tensor names */
-  json_t *metadata;             /* borrowed from root, or NULL */
+  json_t *root;     /* the header; owns the tensor names */
+  json_t *metadata; /* borrowed from root, or NULL */
   size_t count;
   hpt_safetensors_tensor_t *tensors;        /* count, by data offset */
   const hpt_safetensors_tensor_t **by_name; /* count, sorted by strcmp */
@@ -71,9 +71,9 @@ static int dtype_parse(const char *name, hpt_safetensors_dtype_t *out) {
 
 /* Reads one tensor entry into *t (name, dtype, shape, n_elements, nbytes,
  * offset) and checks it against the data buffer's size. */
-static int tensor_parse(const char *what, const char *name,
-                        const json_t *entry, uint64_t data_size,
-                        hpt_safetensors_tensor_t *t, hpt_error_t *error) {
+static int tensor_parse(const char *what, const char *name, const json_t *entry,
+                        uint64_t data_size, hpt_safetensors_tensor_t *t,
+                        hpt_error_t *error) {
   memset(t, 0, sizeof *t);
   t->name = name;
   if (!json_is_object(entry))
@@ -122,8 +122,8 @@ static int tensor_parse(const char *what, const char *name,
       overflow = true;
   }
   size_t nbytes = 0;
-  if (overflow || __builtin_mul_overflow(n_elements, DTYPES[t->dtype].size,
-                                         &nbytes))
+  if (overflow ||
+      __builtin_mul_overflow(n_elements, DTYPES[t->dtype].size, &nbytes))
     return HPT_ERR(error, HPT_EPARSE,
                    "%s: tensor '%s': shape overflows the size of a tensor",
                    what, name);
@@ -183,15 +183,16 @@ static int metadata_check(const char *what, json_t *metadata,
   json_t *value;
   json_object_foreach(metadata, key, value) {
     if (!json_is_string(value))
-      return HPT_ERR(error, HPT_EPARSE, "%s: '%s' value for '%s' is not a string",
-                     what, METADATA_KEY, key);
+      return HPT_ERR(error, HPT_EPARSE,
+                     "%s: '%s' value for '%s' is not a string", what,
+                     METADATA_KEY, key);
   }
   return 0;
 }
 
 /* Parses and validates the header of bytes[0..size) into st. */
-static int parse(hpt_safetensors_t *st, const unsigned char *bytes,
-                 size_t size, hpt_error_t *error) {
+static int parse(hpt_safetensors_t *st, const unsigned char *bytes, size_t size,
+                 hpt_error_t *error) {
   const char *what = st->what;
   if (size < 8)
     return HPT_ERR(error, HPT_EPARSE,
@@ -410,8 +411,8 @@ int hpt_safetensors_to_f32(const hpt_safetensors_tensor_t *tensor, float *out,
                    hpt_safetensors_dtype_name(tensor->dtype));
   if (n_out != tensor->n_elements)
     return HPT_ERR(error, HPT_EINVAL,
-                   "tensor '%s': %zu elements, output holds %zu",
-                   tensor->name, tensor->n_elements, n_out);
+                   "tensor '%s': %zu elements, output holds %zu", tensor->name,
+                   tensor->n_elements, n_out);
   const unsigned char *p = tensor->data;
   if (tensor->dtype == HPT_SAFETENSORS_F32) {
     if (n_out > 0)

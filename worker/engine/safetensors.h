@@ -69,12 +69,12 @@ typedef enum {
 typedef struct hpt_safetensors_tensor {
   const char *name;
   hpt_safetensors_dtype_t dtype;
-  int rank;                                 /* 0..HPT_SAFETENSORS_MAX_RANK */
-  int64_t shape[HPT_SAFETENSORS_MAX_RANK];  /* shape[rank..] are 0 */
-  size_t n_elements;                        /* product of shape (1 if rank 0) */
-  const void *data;   /* nbytes bytes inside the mapping, maybe unaligned */
-  size_t nbytes;      /* == n_elements * hpt_safetensors_dtype_size(dtype) */
-  uint64_t offset;    /* begin, relative to the data buffer */
+  int rank;                                /* 0..HPT_SAFETENSORS_MAX_RANK */
+  int64_t shape[HPT_SAFETENSORS_MAX_RANK]; /* shape[rank..] are 0 */
+  size_t n_elements;                       /* product of shape (1 if rank 0) */
+  const void *data; /* nbytes bytes inside the mapping, maybe unaligned */
+  size_t nbytes;    /* == n_elements * hpt_safetensors_dtype_size(dtype) */
+  uint64_t offset;  /* begin, relative to the data buffer */
 } hpt_safetensors_tensor_t;
 
 typedef struct hpt_safetensors hpt_safetensors_t;

@@ -5,9 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void hpt_token_ids_init(hpt_token_ids_t *seq) {
-  memset(seq, 0, sizeof *seq);
-}
+void hpt_token_ids_init(hpt_token_ids_t *seq) { memset(seq, 0, sizeof *seq); }
 
 int hpt_token_ids_push(hpt_token_ids_t *seq, int32_t id, hpt_error_t *error) {
   if (seq->count == seq->capacity) {

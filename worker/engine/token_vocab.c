@@ -1,8 +1,11 @@
 /* token_vocab.c — see token_vocab.h. */
 #include "token_vocab.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <utf8proc.h>
 
 typedef struct {
@@ -107,10 +110,9 @@ size_t hpt_token_vocab_count(const hpt_token_vocab_t *vocab) {
 }
 
 bool hpt_token_is_white_space(uint32_t cp) {
-  return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 ||
-         cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
-         cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
-         cp == 0x3000;
+  return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 ||
+         cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
+         cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
 /* The code point ending just before text[at] (at > 0, valid UTF-8) and
@@ -120,8 +122,8 @@ static uint32_t previous_cp(const char *text, size_t at, size_t *start) {
   while (i > 0 && ((unsigned char)text[i] & 0xC0) == 0x80)
     i--;
   utf8proc_int32_t cp = 0;
-  utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(at - i),
-                   &cp);
+  utf8proc_iterate((const utf8proc_uint8_t *)text + i,
+                   (utf8proc_ssize_t)(at - i), &cp);
   *start = i;
   return (uint32_t)cp;
 }
@@ -156,9 +158,9 @@ bool hpt_token_specials_next(const hpt_token_special_t *specials,
     if (best->rstrip)
       while (e < len) {
         utf8proc_int32_t cp = 0;
-        utf8proc_ssize_t n = utf8proc_iterate(
-            (const utf8proc_uint8_t *)text + e, (utf8proc_ssize_t)(len - e),
-            &cp);
+        utf8proc_ssize_t n =
+            utf8proc_iterate((const utf8proc_uint8_t *)text + e,
+                             (utf8proc_ssize_t)(len - e), &cp);
         if (n <= 0 || !hpt_token_is_white_space((uint32_t)cp))
           break;
         e += (size_t)n;
@@ -181,13 +183,51 @@ int hpt_token_check_utf8(const char *text, size_t len, const char *what,
       continue;
     }
     utf8proc_int32_t cp;
-    utf8proc_ssize_t n =
-        utf8proc_iterate((const utf8proc_uint8_t *)text + at,
-                         (utf8proc_ssize_t)(len - at), &cp);
+    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)text + at,
+                                          (utf8proc_ssize_t)(len - at), &cp);
     if (n <= 0)
       return HPT_ERR(error, HPT_EPARSE, "%s: invalid UTF-8 at byte %zu",
                      what ? what : "text", at);
     at += (size_t)n;
   }
   return 0;
+}
+
+int hpt_token_read_file(const char *path, size_t max_bytes, char **out,
+                        size_t *len, hpt_error_t *error) {
+  int rc = 0;
+  char *text = NULL;
+  *out = NULL;
+  *len = 0;
+  FILE *file = fopen(path, "rb");
+  if (file == NULL)
+    return HPT_ERR(error, errno == ENOENT ? HPT_ENOTFOUND : HPT_EIO,
+                   "%s: cannot open: %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fileno(file), &st) != 0 || !S_ISREG(st.st_mode)) {
+    rc = HPT_ERR(error, HPT_EIO, "%s: not a regular file", path);
+    goto out;
+  }
+  if ((uint64_t)st.st_size > max_bytes) {
+    rc = HPT_ERR(error, HPT_EIO, "%s: %lld bytes, more than the %zu allowed",
+                 path, (long long)st.st_size, max_bytes);
+    goto out;
+  }
+  size_t size = (size_t)st.st_size;
+  if ((text = malloc(size + 1)) == NULL) {
+    rc = HPT_ERR(error, HPT_ENOMEM, "%s: out of memory", path);
+    goto out;
+  }
+  if (fread(text, 1, size, file) != size || ferror(file)) {
+    rc = HPT_ERR(error, HPT_EIO, "%s: read failed", path);
+    goto out;
+  }
+  text[size] = '\0';
+  *out = text;
+  *len = size;
+  text = NULL;
+out:
+  free(text);
+  fclose(file);
+  return rc;
 }

@@ -67,4 +67,11 @@ bool hpt_token_is_white_space(uint32_t cp);
 int hpt_token_check_utf8(const char *text, size_t len, const char *what,
                          hpt_error_t *error);
 
+/* Reads the whole file at `path` (at most max_bytes) into *out, a new
+ * NUL-terminated buffer the caller owns (free()), its size in *len. On
+ * failure *out is NULL and HPT_ENOTFOUND, HPT_EIO (unreadable, not a
+ * regular file, too large) or HPT_ENOMEM is returned. */
+int hpt_token_read_file(const char *path, size_t max_bytes, char **out,
+                        size_t *len, hpt_error_t *error);
+
 #endif

@@ -8,6 +8,7 @@
 #define HPT_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "error.h"
 #include "store.h"
@@ -48,5 +49,16 @@ int hpt_cli_serve(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_ask(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_tell(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_report(hpt_cli_t *cli, int argc, char **argv);
+int hpt_cli_report_html(hpt_cli_t *cli, int argc, char **argv);
+int hpt_cli_study_export(hpt_cli_t *cli, int argc, char **argv);
+int hpt_cli_study_import(hpt_cli_t *cli, int argc, char **argv);
+
+/* Writes `path` through `writer(out, context, error)` into a temporary file
+ * beside it, then renames it into place: on any failure nothing is left
+ * (no partial file, the old one untouched) and error says "cannot write
+ * 'path': reason" (HPT_EIO). Implemented in cli_report.c. */
+typedef int (*hpt_cli_writer_t)(FILE *out, void *context, hpt_error_t *error);
+int hpt_cli_write_file(const char *path, hpt_cli_writer_t writer,
+                       void *context, hpt_error_t *error);
 
 #endif

@@ -66,7 +66,7 @@ static int open_study(hpt_cli_t *cli, const char *name, hpt_store_t **store,
     if (rc < 0 || hpt_store_study_lock(*store, id, &error) < 0)
       goto fail;
   }
-  if (hpt_study_open(*store, name, 0, study, &error) < 0)
+  if (hpt_study_open(*store, name, study, &error) < 0)
     goto fail;
   return HPT_EXIT_OK;
 fail:
@@ -156,8 +156,11 @@ int hpt_cli_tell(hpt_cli_t *cli, int argc, char **argv) {
     return status;
   hpt_error_t error;
   hpt_error_clear(&error);
-  if (hpt_study_finish(study, number, state, value, NAN, NULL, 0, reason,
-                       &error) < 0)
+  hpt_trial_outcome_t outcome = {.state = state,
+                                 .value = value,
+                                 .duration_s = NAN,
+                                 .fail_reason = reason};
+  if (hpt_study_finish(study, number, &outcome, &error) < 0)
     status = hpt_cli_fail(&error);
   hpt_study_destroy(&study);
   hpt_store_close(&store);
@@ -165,6 +168,9 @@ int hpt_cli_tell(hpt_cli_t *cli, int argc, char **argv) {
 }
 
 int hpt_cli_report(hpt_cli_t *cli, int argc, char **argv) {
+  for (int i = 1; i < argc; i++) /* hpt report STUDY --output FILE */
+    if (strcmp(argv[i], "--output") == 0 || strcmp(argv[i], "-o") == 0)
+      return hpt_cli_report_html(cli, argc, argv);
   if (argc != 5 || hpt_cli_is_help(argv[1])) {
     fputs(report_usage,
           argc >= 2 && hpt_cli_is_help(argv[1]) ? stdout : stderr);

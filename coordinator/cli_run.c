@@ -91,10 +91,11 @@ static void print_progress(run_state_t *r, bool final) {
   if (p.has_best)
     snprintf(best, sizeof best, "%.4f (#%d)", p.best_value, p.best_number);
   fprintf(stderr,
-          "%s%s: %d/%d done, %d running, %d pruned, %d failed | best %s | "
-          "elapsed %s, ETA %s | workers %zu%s",
+          "%s%s: %d/%d done, %d running, %d pruned, %d failed, %d retried "
+          "| best %s | elapsed %s, ETA %s | workers %zu%s",
           r->tty ? "\r\033[K" : "", hpt_study_name(r->studies[0]), p.finished,
-          p.n_trials, p.running, p.pruned, p.failed, best, elapsed_text,
+          p.n_trials, p.running, p.pruned, p.failed, p.retried, best,
+          elapsed_text,
           final ? "0:00" : eta_text, hpt_dispatcher_worker_count(r->dispatcher),
           r->tty && !final ? "" : "\n");
   fflush(stderr);
@@ -183,8 +184,7 @@ static int add_study(run_state_t *r, const char *name, hpt_error_t *error) {
     return HPT_ERR(error, HPT_ENOMEM, "out of memory");
   r->studies = grown;
   hpt_study_t *study = NULL;
-  int rc = hpt_study_open(r->store, name, HPT_STUDY_OPEN_FAIL_ORPHANS, &study,
-                          error);
+  int rc = hpt_study_open(r->store, name, &study, error);
   if (rc < 0)
     return rc;
   if ((rc = hpt_dispatcher_add_study(r->dispatcher, study, error)) < 0) {

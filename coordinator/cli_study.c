@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "objective_check.h"
 #include "pruner.h"
+#include "require.h"
 #include "sampler.h"
 #include "spec.h"
 
@@ -19,6 +20,8 @@ static const char study_usage[] =
     "       hpt study run NAME [--local-workers N] [--bind ENDPOINT] ...\n"
     "       hpt study status NAME\n"
     "       hpt study best NAME\n"
+    "       hpt study export NAME [--format json|csv] [--output FILE]\n"
+    "       hpt study import FILE [--name NEW]\n"
     "\n"
     "  create  check a study spec and store it (nothing is stored if any\n"
     "          part of the spec is wrong, or the name exists); --name\n"
@@ -40,7 +43,7 @@ static int check_spec(hpt_spec_t *spec, hpt_error_t *error) {
   if ((rc = hpt_pruner_new(&spec->pruner, &pruner, error)) < 0)
     return hpt_error_prefix(error, "%s: pruner", spec->source);
   hpt_pruner_destroy(&pruner);
-  return HPT_OK;
+  return hpt_require_validate(&spec->require, error);
 }
 
 /* Whether a study name is acceptable: [A-Za-z0-9_.-]{1,128}. */
@@ -189,6 +192,10 @@ int hpt_cli_study(hpt_cli_t *cli, int argc, char **argv) {
     return study_create(cli, argc, argv);
   if (strcmp(verb, "run") == 0)
     return hpt_cli_study_run(cli, argc - 1, argv + 1);
+  if (strcmp(verb, "export") == 0)
+    return hpt_cli_study_export(cli, argc, argv);
+  if (strcmp(verb, "import") == 0)
+    return hpt_cli_study_import(cli, argc, argv);
   if (strcmp(verb, "status") == 0 || strcmp(verb, "best") == 0) {
     if (argc != 3 || hpt_cli_is_help(argv[2])) {
       fputs(study_usage, argc == 3 ? stdout : stderr);

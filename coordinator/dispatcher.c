@@ -1,9 +1,5 @@
-/* dispatcher.c — see dispatcher.h.
- *
- * Workers live in a flat array: a coordinator serves tens to hundreds of
- * them, and a linear scan per message is cheaper than it sounds next to a
- * PostgreSQL write. Issue-4 scale work may replace it with a hash table.
- */
+/* dispatcher.c — see dispatcher.h. The worker table and the orphans of an
+ * earlier coordinator live in dispatcher_workers.c. */
 #include "dispatcher.h"
 
 #include <math.h>
@@ -13,73 +9,16 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "dispatcher_internal.h"
 #include "log.h"
 #include "space.h"
-#include "wire.h"
-#include "zmq_watch.h"
 
-typedef struct worker_entry {
-  hpt_wire_peer_t peer;
-  char id[128];
-  char hostname[128];
-  uint64_t last_seen_ms;
-  uint64_t last_trial_heartbeat_ms;
-  hpt_study_t *study; /* NULL when idle */
-  int number;         /* trial it runs when study != NULL */
-  bool in_use;
-} worker_entry_t;
-
-struct hpt_dispatcher {
-  uv_loop_t *loop;
-  hpt_dispatcher_config_t config;
-  void *socket;
-  char endpoint[256];
-  hpt_zmq_watch_t watch;
-  uv_timer_t timer;
-  hpt_study_t **studies;
-  size_t n_studies;
-  size_t next_study; /* round-robin cursor */
-  worker_entry_t *workers;
-  size_t n_workers; /* slots used (some may be !in_use) */
-  size_t workers_capacity;
-  size_t n_connected;
-  hpt_dispatcher_change_cb on_change;
-  void *on_change_data;
-  bool paused;
-  bool closed;
-};
+/* How often studies' states are re-read (stop/resume/delete from the CLI). */
+#define STATE_POLL_MS 2000
 
 static void notify_change(hpt_dispatcher_t *d) {
   if (d->on_change != NULL)
     d->on_change(d, d->on_change_data);
-}
-
-static worker_entry_t *find_worker(hpt_dispatcher_t *d,
-                                   const hpt_wire_peer_t *peer) {
-  for (size_t i = 0; i < d->n_workers; i++) {
-    worker_entry_t *w = &d->workers[i];
-    if (w->in_use && w->peer.length == peer->length &&
-        memcmp(w->peer.bytes, peer->bytes, peer->length) == 0)
-      return w;
-  }
-  return NULL;
-}
-
-static worker_entry_t *add_worker(hpt_dispatcher_t *d) {
-  for (size_t i = 0; i < d->n_workers; i++)
-    if (!d->workers[i].in_use)
-      return memset(&d->workers[i], 0, sizeof d->workers[i]);
-  if (d->n_workers == d->workers_capacity) {
-    size_t capacity = d->workers_capacity ? d->workers_capacity * 2 : 16;
-    worker_entry_t *grown = realloc(d->workers, capacity * sizeof *grown);
-    if (grown == NULL)
-      return NULL;
-    d->workers = grown;
-    d->workers_capacity = capacity;
-  }
-  worker_entry_t *w = &d->workers[d->n_workers++];
-  memset(w, 0, sizeof *w);
-  return w;
 }
 
 static void send_envelope(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
@@ -101,47 +40,34 @@ static void send_who_are_you(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer) {
   send_envelope(d, peer, &envelope);
 }
 
-/* Ends the trial a worker holds (lost worker, failed send) as FAIL. */
-static void fail_worker_trial(hpt_dispatcher_t *d, worker_entry_t *w,
-                              const char *reason) {
-  if (w->study == NULL)
-    return;
-  hpt_error_t error;
-  if (hpt_study_finish(w->study, w->number, HPT_TRIAL_FAIL, NAN, NAN, NULL, 0,
-                       reason, &error) < 0)
-    hpt_log(HPT_LOG_ERROR, "trial_fail_record",
-            "study=%s trial=%d error=\"%s\"", hpt_study_name(w->study),
-            w->number, error.message);
-  else
-    hpt_log(HPT_LOG_WARN, "trial_failed",
-            "study=%s trial=%d worker=%s reason=\"%s\"",
-            hpt_study_name(w->study), w->number, w->id, reason);
-  w->study = NULL;
-  w->number = -1;
-}
-
-static void drop_worker(hpt_dispatcher_t *d, worker_entry_t *w,
-                        const char *reason) {
-  fail_worker_trial(d, w, reason);
-  w->in_use = false;
-  d->n_connected--;
-}
-
 /* ---- trial assignment -------------------------------------------------- */
 
-static hpt_study_t *next_study_wanting_trial(hpt_dispatcher_t *d) {
-  for (size_t k = 0; k < d->n_studies; k++) {
-    size_t i = (d->next_study + k) % d->n_studies;
-    if (hpt_study_wants_trial(d->studies[i])) {
-      d->next_study = (i + 1) % d->n_studies;
-      return d->studies[i];
+/* The study this worker should serve next: among studies that want a
+ * trial and whose `require` the worker meets, the one with the fewest
+ * running trials per unit of weight (weighted fair share). */
+static hpt_study_t *next_study_for(hpt_dispatcher_t *d, const hpt__worker_t *w) {
+  hpt_worker_caps_t caps;
+  hpt__worker_caps(w, &caps);
+  hpt_study_t *chosen = NULL;
+  double chosen_load = INFINITY;
+  for (size_t i = 0; i < d->n_studies; i++) {
+    hpt_study_t *study = d->studies[i];
+    if (!hpt_study_wants_trial(study) ||
+        !hpt_require_matches(&hpt_study_spec(study)->require, &caps))
+      continue;
+    hpt_study_progress_t progress;
+    hpt_study_progress(study, &progress);
+    double load = progress.running / hpt_study_spec(study)->weight;
+    if (load < chosen_load) {
+      chosen = study;
+      chosen_load = load;
     }
   }
-  return NULL;
+  return chosen;
 }
 
 /* Builds and sends the TrialAssign for trial `number` of `study`. */
-static int send_assignment(hpt_dispatcher_t *d, worker_entry_t *w,
+static int send_assignment(hpt_dispatcher_t *d, hpt__worker_t *w,
                            hpt_study_t *study, int number, hpt_error_t *error) {
   const hpt_spec_t *spec = hpt_study_spec(study);
   const hpt_space_t *space = &spec->space;
@@ -214,12 +140,12 @@ static void dispatch_pending(hpt_dispatcher_t *d) {
     return;
   bool changed = false;
   for (size_t i = 0; i < d->n_workers; i++) {
-    worker_entry_t *w = &d->workers[i];
-    if (!w->in_use || w->study != NULL)
+    hpt__worker_t *w = &d->workers[i];
+    if (!w->in_use || !w->introduced || w->study != NULL)
       continue;
-    hpt_study_t *study = next_study_wanting_trial(d);
+    hpt_study_t *study = next_study_for(d, w);
     if (study == NULL)
-      break;
+      continue;
     hpt_error_t error;
     int number = -1;
     if (hpt_study_start_trial(study, w->id, &number, &error) < 0) {
@@ -232,7 +158,7 @@ static void dispatch_pending(hpt_dispatcher_t *d) {
     w->last_trial_heartbeat_ms = uv_now(d->loop);
     changed = true;
     if (send_assignment(d, w, study, number, &error) < 0) {
-      drop_worker(d, w, "could not send the trial to its worker");
+      hpt__worker_drop(d, w, "could not send the trial to its worker");
       continue;
     }
     hpt_log(HPT_LOG_INFO, "trial_assigned", "study=%s trial=%d worker=%s",
@@ -244,6 +170,18 @@ static void dispatch_pending(hpt_dispatcher_t *d) {
 
 /* ---- message handlers -------------------------------------------------- */
 
+static void refuse(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
+                   const char *worker_id, const char *reason) {
+  hpt_log(HPT_LOG_WARN, "worker_refused", "worker=%s reason=\"%s\"", worker_id,
+          reason);
+  Hpt__Refused refused = HPT__REFUSED__INIT;
+  refused.reason = (char *)reason;
+  Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
+  envelope.body_case = HPT__ENVELOPE__BODY_REFUSED;
+  envelope.refused = &refused;
+  send_envelope(d, peer, &envelope);
+}
+
 static void handle_hello(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
                          const Hpt__Hello *hello) {
   if (hello->protocol_version != HPT_WIRE_PROTOCOL_VERSION) {
@@ -251,35 +189,31 @@ static void handle_hello(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
     snprintf(reason, sizeof reason,
              "protocol version %u not supported (coordinator speaks %d)",
              hello->protocol_version, HPT_WIRE_PROTOCOL_VERSION);
-    hpt_log(HPT_LOG_WARN, "worker_refused", "worker=%s reason=\"%s\"",
-            hello->worker_id, reason);
-    Hpt__Refused refused = HPT__REFUSED__INIT;
-    refused.reason = reason;
-    Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
-    envelope.body_case = HPT__ENVELOPE__BODY_REFUSED;
-    envelope.refused = &refused;
-    send_envelope(d, peer, &envelope);
+    refuse(d, peer, hello->worker_id, reason);
     return;
   }
-  worker_entry_t *w = find_worker(d, peer);
-  if (w != NULL) {
-    /* The same process said hello again: whatever it ran is gone. */
-    fail_worker_trial(d, w, "worker restarted its session");
-  } else {
-    w = add_worker(d);
-    if (w == NULL) {
-      hpt_log(HPT_LOG_ERROR, "worker_table_full", "worker=%s",
-              hello->worker_id);
-      return;
-    }
-    w->peer = *peer;
-    w->in_use = true;
-    w->number = -1;
-    d->n_connected++;
+  hpt__worker_t *w = hpt__worker_find(d, peer);
+  bool known = w != NULL;
+  if (w == NULL && (w = hpt__worker_add(d, peer)) == NULL) {
+    hpt_log(HPT_LOG_ERROR, "worker_table_full", "worker=%s", hello->worker_id);
+    return;
   }
-  snprintf(w->id, sizeof w->id, "%s", hello->worker_id);
-  snprintf(w->hostname, sizeof w->hostname, "%s", hello->hostname);
+  hpt__worker_describe(w, hello);
   w->last_seen_ms = uv_now(d->loop);
+  bool same_trial = w->study != NULL &&
+                    hpt_study_id(w->study) == hello->current_study_id &&
+                    w->number == hello->current_number;
+  if (known && w->study != NULL && !same_trial)
+    /* It says hello again without the trial we gave it: that one is gone. */
+    hpt__worker_fail_trial(d, w, "worker restarted its session");
+  if (w->study == NULL && hello->current_study_id != 0 &&
+      !hpt__orphans_adopt(d, w, hello->current_study_id,
+                          hello->current_number))
+    hpt_log(HPT_LOG_WARN, "stale_trial",
+            "worker=%s study_id=%lld trial=%d note=\"the worker runs a trial "
+            "this coordinator no longer expects; its result will be kept as "
+            "late\"",
+            w->id, (long long)hello->current_study_id, hello->current_number);
   char devices[512] = "";
   size_t used = 0;
   for (size_t i = 0; i < hello->n_devices && used < sizeof devices; i++)
@@ -291,8 +225,9 @@ static void handle_hello(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
                               (int)hello->protocol_version, &error) < 0)
     hpt_log(HPT_LOG_ERROR, "worker_record_failed", "worker=%s error=\"%s\"",
             w->id, error.message);
-  hpt_log(HPT_LOG_INFO, "worker_joined", "worker=%s host=%s devices=\"%s\"",
-          w->id, w->hostname, devices);
+  hpt_log(HPT_LOG_INFO, "worker_joined",
+          "worker=%s host=%s devices=\"%s\" memory_gb=%g tags=%zu", w->id,
+          w->hostname, devices, w->memory_gb, w->n_tags);
   Hpt__Welcome welcome = HPT__WELCOME__INIT;
   welcome.protocol_version = HPT_WIRE_PROTOCOL_VERSION;
   welcome.heartbeat_interval_ms = d->config.heartbeat_interval_ms;
@@ -303,25 +238,39 @@ static void handle_hello(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
   notify_change(d);
 }
 
-/* The worker's current trial if (study_id, number) names it, else NULL and
- * a log line: a message about a trial the worker no longer holds is late. */
-static hpt_study_t *current_trial(hpt_dispatcher_t *d, worker_entry_t *w,
+static hpt_study_t *study_by_id(hpt_dispatcher_t *d, int64_t study_id) {
+  for (size_t i = 0; i < d->n_studies; i++)
+    if (hpt_study_id(d->studies[i]) == study_id)
+      return d->studies[i];
+  return NULL;
+}
+
+/* The worker's current trial if (study_id, number) names it. Otherwise the
+ * message is late — its lease expired and the trial was failed or retried —
+ * and it is recorded as such, never applied. */
+static hpt_study_t *current_trial(hpt_dispatcher_t *d, hpt__worker_t *w,
                                   int64_t study_id, int number,
-                                  const char *what) {
+                                  const char *kind, double value) {
   if (w->study != NULL && hpt_study_id(w->study) == study_id &&
       w->number == number)
     return w->study;
   hpt_log(HPT_LOG_WARN, "late_message",
           "worker=%s kind=%s study_id=%lld trial=%d note=\"not its current "
-          "trial; ignored\"",
-          w->id, what, (long long)study_id, number);
+          "trial; recorded as late, not applied\"",
+          w->id, kind, (long long)study_id, number);
+  hpt_error_t error;
+  if (study_by_id(d, study_id) != NULL &&
+      hpt_store_late_message(d->config.store, study_id, number, w->id, kind,
+                             value, &error) < 0)
+    hpt_log(HPT_LOG_WARN, "late_message_record_failed", "error=\"%s\"",
+            error.message);
   return NULL;
 }
 
-static void handle_report(hpt_dispatcher_t *d, worker_entry_t *w,
+static void handle_report(hpt_dispatcher_t *d, hpt__worker_t *w,
                           const Hpt__Report *report) {
-  hpt_study_t *study =
-      current_trial(d, w, report->study_id, report->number, "report");
+  hpt_study_t *study = current_trial(d, w, report->study_id, report->number,
+                                     "report", report->value);
   bool prune = false;
   if (study != NULL) {
     hpt_error_t error;
@@ -330,11 +279,6 @@ static void handle_report(hpt_dispatcher_t *d, worker_entry_t *w,
       hpt_log(HPT_LOG_ERROR, "report_failed", "study=%s trial=%d error=\"%s\"",
               hpt_study_name(study), report->number, error.message);
       prune = false;
-    } else {
-      hpt_log(HPT_LOG_DEBUG, "trial_report",
-              "study=%s trial=%d step=%d value=%.6g prune=%d",
-              hpt_study_name(study), report->number, report->step,
-              report->value, prune);
     }
   }
   Hpt__PruneVerdict verdict = HPT__PRUNE_VERDICT__INIT;
@@ -349,31 +293,28 @@ static void handle_report(hpt_dispatcher_t *d, worker_entry_t *w,
   notify_change(d);
 }
 
-static void finish_trial(hpt_dispatcher_t *d, worker_entry_t *w,
-                         hpt_trial_state_t state, double value,
-                         double duration_s, const hpt_metric_t *metrics,
-                         size_t n_metrics, const char *reason) {
+static void finish_trial(hpt_dispatcher_t *d, hpt__worker_t *w,
+                         const hpt_trial_outcome_t *outcome) {
   hpt_error_t error;
-  if (hpt_study_finish(w->study, w->number, state, value, duration_s, metrics,
-                       n_metrics, reason, &error) < 0) {
+  if (hpt_study_finish(w->study, w->number, outcome, &error) < 0)
     hpt_log(HPT_LOG_ERROR, "trial_finish_failed",
             "study=%s trial=%d error=\"%s\"", hpt_study_name(w->study),
             w->number, error.message);
-  } else {
+  else
     hpt_log(HPT_LOG_INFO, "trial_finished",
             "study=%s trial=%d state=%s value=%.6g duration_s=%.3f worker=%s",
-            hpt_study_name(w->study), w->number, hpt_trial_state_name(state),
-            value, duration_s, w->id);
-  }
+            hpt_study_name(w->study), w->number,
+            hpt_trial_state_name(outcome->state), outcome->value,
+            outcome->duration_s, w->id);
   w->study = NULL;
   w->number = -1;
   notify_change(d);
 }
 
-static void handle_complete(hpt_dispatcher_t *d, worker_entry_t *w,
+static void handle_complete(hpt_dispatcher_t *d, hpt__worker_t *w,
                             const Hpt__TrialComplete *complete) {
-  if (current_trial(d, w, complete->study_id, complete->number, "complete") ==
-      NULL)
+  if (current_trial(d, w, complete->study_id, complete->number, "complete",
+                    complete->value) == NULL)
     return;
   hpt_metric_t metrics[32];
   size_t n_metrics = complete->n_metrics < 32 ? complete->n_metrics : 32;
@@ -381,19 +322,31 @@ static void handle_complete(hpt_dispatcher_t *d, worker_entry_t *w,
     metrics[i].name = complete->metrics[i]->name;
     metrics[i].value = complete->metrics[i]->value;
   }
-  finish_trial(d, w, complete->pruned ? HPT_TRIAL_PRUNED : HPT_TRIAL_COMPLETE,
-               complete->value, complete->duration_s, metrics, n_metrics, NULL);
+  hpt_trial_outcome_t outcome = {
+      .state = complete->pruned ? HPT_TRIAL_PRUNED : HPT_TRIAL_COMPLETE,
+      .value = complete->value,
+      .duration_s = complete->duration_s,
+      .metrics = metrics,
+      .n_metrics = n_metrics,
+      .worker_id = w->id};
+  finish_trial(d, w, &outcome);
 }
 
-static void handle_failed(hpt_dispatcher_t *d, worker_entry_t *w,
+static void handle_failed(hpt_dispatcher_t *d, hpt__worker_t *w,
                           const Hpt__TrialFailed *failed) {
-  if (current_trial(d, w, failed->study_id, failed->number, "failed") == NULL)
+  if (current_trial(d, w, failed->study_id, failed->number, "failed", NAN) ==
+      NULL)
     return;
-  finish_trial(d, w, HPT_TRIAL_FAIL, NAN, failed->duration_s, NULL, 0,
-               failed->reason);
+  hpt_trial_outcome_t outcome = {.state = HPT_TRIAL_FAIL,
+                                 .value = NAN,
+                                 .duration_s = failed->duration_s,
+                                 .fail_reason = failed->reason,
+                                 .retryable = failed->retryable,
+                                 .worker_id = w->id};
+  finish_trial(d, w, &outcome);
 }
 
-static void handle_heartbeat(hpt_dispatcher_t *d, worker_entry_t *w,
+static void handle_heartbeat(hpt_dispatcher_t *d, hpt__worker_t *w,
                              const Hpt__Heartbeat *heartbeat) {
   uint64_t now = uv_now(d->loop);
   /* Trial heartbeats reach PostgreSQL at most every 5 s per trial: enough
@@ -408,6 +361,55 @@ static void handle_heartbeat(hpt_dispatcher_t *d, worker_entry_t *w,
   }
 }
 
+/* A trial message from a peer this coordinator does not know (it restarted
+ * while the worker ran; the worker's queued messages arrive before its new
+ * Hello). The peer identity is the worker's id: if it ran that trial, the
+ * worker is registered provisionally and adopts the trial, so nothing it
+ * reports is lost. Either way it is asked to introduce itself. */
+static hpt__worker_t *unknown_peer(hpt_dispatcher_t *d,
+                                   const hpt_wire_peer_t *peer,
+                                   const Hpt__Envelope *envelope) {
+  send_who_are_you(d, peer);
+  int64_t study_id = 0;
+  int number = -1;
+  switch (envelope->body_case) {
+  case HPT__ENVELOPE__BODY_REPORT:
+    study_id = envelope->report->study_id;
+    number = envelope->report->number;
+    break;
+  case HPT__ENVELOPE__BODY_COMPLETE:
+    study_id = envelope->complete->study_id;
+    number = envelope->complete->number;
+    break;
+  case HPT__ENVELOPE__BODY_FAILED:
+    study_id = envelope->failed->study_id;
+    number = envelope->failed->number;
+    break;
+  case HPT__ENVELOPE__BODY_HEARTBEAT:
+    study_id = envelope->heartbeat->study_id;
+    number = envelope->heartbeat->number;
+    break;
+  default:
+    break;
+  }
+  char id[128];
+  hpt_wire_peer_text(peer, id, sizeof id);
+  if (study_id == 0)
+    return NULL;
+  for (size_t i = 0; i < d->n_orphans; i++) {
+    if (hpt_study_id(d->orphans[i].study) != study_id ||
+        d->orphans[i].number != number ||
+        strcmp(d->orphans[i].worker_id, id) != 0)
+      continue;
+    hpt__worker_t *w = hpt__worker_add(d, peer);
+    if (w == NULL || !hpt__orphans_adopt(d, w, study_id, number))
+      return NULL;
+    w->last_seen_ms = uv_now(d->loop);
+    return w;
+  }
+  return NULL;
+}
+
 static void on_readable(hpt_zmq_watch_t *watch) {
   hpt_dispatcher_t *d = watch->data;
   hpt_wire_peer_t peer = {0};
@@ -419,20 +421,19 @@ static void on_readable(hpt_zmq_watch_t *watch) {
   char peer_text[128];
   if (rc < 0) {
     hpt_wire_peer_text(&peer, peer_text, sizeof peer_text);
-    hpt_log(HPT_LOG_WARN, "message_dropped", "peer=%s reason=\"%s\"", peer_text,
-            error.message);
+    hpt_log(HPT_LOG_WARN, "message_dropped", "peer=%s reason=\"%s\"",
+            peer_text, error.message);
     return;
   }
   if (envelope->body_case == HPT__ENVELOPE__BODY_HELLO) {
     handle_hello(d, &peer, envelope->hello);
     goto out;
   }
-  worker_entry_t *w = find_worker(d, &peer);
-  if (w == NULL) {
+  hpt__worker_t *w = hpt__worker_find(d, &peer);
+  if (w == NULL && (w = unknown_peer(d, &peer, envelope)) == NULL) {
     hpt_wire_peer_text(&peer, peer_text, sizeof peer_text);
     hpt_log(HPT_LOG_INFO, "unknown_peer", "peer=%s body=%s action=who_are_you",
             peer_text, hpt_wire_body_name(envelope));
-    send_who_are_you(d, &peer);
     goto out;
   }
   w->last_seen_ms = uv_now(d->loop);
@@ -460,13 +461,48 @@ out:
   dispatch_pending(d);
 }
 
-/* ---- timer: leases and dispatch ----------------------------------------- */
+/* ---- timer: leases, orphans, study states, dispatch ---------------------- */
+
+/* Re-reads each study's state: `hpt study stop` pauses it, `resume`
+ * resumes it, a deleted study stops getting trials. */
+static void poll_study_states(hpt_dispatcher_t *d) {
+  for (size_t i = 0; i < d->n_studies; i++) {
+    hpt_study_t *study = d->studies[i];
+    hpt_study_state_t state;
+    hpt_error_t error;
+    int rc = hpt_store_study_get_state(d->config.store, hpt_study_id(study),
+                                       &state, &error);
+    if (rc == HPT_ENOTFOUND)
+      state = HPT_STUDY_STOPPED; /* deleted: start nothing more */
+    else if (rc < 0)
+      continue;
+    bool paused = state == HPT_STUDY_STOPPED;
+    if (paused != hpt_study_paused(study)) {
+      hpt_study_set_paused(study, paused);
+      hpt_log(HPT_LOG_INFO, paused ? "study_stopped" : "study_resumed",
+              "study=%s", hpt_study_name(study));
+      notify_change(d);
+    }
+  }
+}
 
 static void on_timer(uv_timer_t *timer) {
   hpt_dispatcher_t *d = timer->data;
   uint64_t now = uv_now(d->loop);
+  /* A long gap between ticks means this process was stalled (a database
+   * outage blocks the loop): the workers' silence then is not theirs. */
+  uint64_t gap = now - d->last_tick_ms;
+  uint64_t expected = d->config.heartbeat_interval_ms < 500
+                          ? d->config.heartbeat_interval_ms
+                          : 500;
+  if (gap > expected + d->config.heartbeat_grace_ms / 2) {
+    hpt_log(HPT_LOG_WARN, "coordinator_stalled",
+            "ms=%llu note=\"leases extended\"", (unsigned long long)gap);
+    hpt__leases_extend(d, gap);
+  }
+  d->last_tick_ms = now;
   for (size_t i = 0; i < d->n_workers; i++) {
-    worker_entry_t *w = &d->workers[i];
+    hpt__worker_t *w = &d->workers[i];
     if (!w->in_use || now - w->last_seen_ms <= d->config.heartbeat_grace_ms)
       continue;
     char reason[200];
@@ -476,8 +512,14 @@ static void on_timer(uv_timer_t *timer) {
              d->config.heartbeat_grace_ms / 1000.0);
     hpt_log(HPT_LOG_WARN, "worker_lost", "worker=%s silent_ms=%llu", w->id,
             (unsigned long long)(now - w->last_seen_ms));
-    drop_worker(d, w, reason);
+    hpt__worker_drop(d, w, reason);
     notify_change(d);
+  }
+  if (hpt__orphans_expire(d, now))
+    notify_change(d);
+  if (now - d->last_state_poll_ms >= STATE_POLL_MS) {
+    d->last_state_poll_ms = now;
+    poll_study_states(d);
   }
   dispatch_pending(d);
 }
@@ -516,6 +558,7 @@ int hpt_dispatcher_new(uv_loop_t *loop, void *zmq_context,
   unsigned tick = d->config.heartbeat_interval_ms < 500
                       ? d->config.heartbeat_interval_ms
                       : 500;
+  d->last_tick_ms = uv_now(loop);
   uv_timer_start(&d->timer, on_timer, tick, tick);
   hpt_log(HPT_LOG_INFO, "dispatcher_listening", "endpoint=%s", d->endpoint);
   *out = d;
@@ -538,6 +581,9 @@ int hpt_dispatcher_add_study(hpt_dispatcher_t *d, hpt_study_t *study,
   if (grown == NULL)
     return HPT_ERR(error, HPT_ENOMEM, "out of memory adding a study");
   d->studies = grown;
+  int rc = hpt__orphans_load(d, study, error);
+  if (rc < 0)
+    return rc;
   d->studies[d->n_studies++] = study;
   return HPT_OK;
 }
@@ -571,6 +617,7 @@ void hpt_dispatcher_destroy(hpt_dispatcher_t **dispatcher) {
     zmq_close(d->socket);
   free(d->studies);
   free(d->workers);
+  free(d->orphans);
   free(d);
   *dispatcher = NULL;
 }

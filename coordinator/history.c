@@ -93,6 +93,7 @@ int hpt_history_add(hpt_history_t *history, int number, hpt_trial_state_t state,
   trial->number = number;
   trial->state = state;
   trial->value = NAN;
+  trial->retry_of = -1;
   trial->params = copy;
   history->n_trials++;
   if (out != NULL)

@@ -12,6 +12,7 @@
 #ifndef HPT_HISTORY_H
 #define HPT_HISTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -24,6 +25,10 @@ typedef struct hpt_trial {
                      intermediate value) */
   double *params; /* n_params values, internal representation
                      (space.h); NaN = absent */
+  int retry_of;   /* number of the FAIL trial this one retries, or -1 (set
+                     by the study, not by hpt_history_add) */
+  bool retried;   /* a FAIL trial that has a retry: it no longer counts
+                     towards the budget */
   size_t n_steps; /* intermediate values, in report order */
   size_t steps_capacity;
   int *steps;

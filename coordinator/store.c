@@ -465,9 +465,7 @@ int hpt_store_study_find(hpt_store_t *store, const char *name,
   row->name = copy_text(result, 0, 1);
   row->spec_text = copy_text(result, 0, 2);
   row->spec_source = copy_text(result, 0, 3);
-  row->state = strcmp(PQgetvalue(result, 0, 4), "COMPLETE") == 0
-                   ? HPT_STUDY_COMPLETE
-                   : HPT_STUDY_RUNNING;
+  row->state = hpt_study_state_parse(PQgetvalue(result, 0, 4));
   row->created_at = strtod(PQgetvalue(result, 0, 5), NULL);
   if (row->name == NULL || row->spec_text == NULL || row->spec_source == NULL) {
     hpt_study_row_free(row);
@@ -482,8 +480,7 @@ int hpt_store_study_set_state(hpt_store_t *store, int64_t study_id,
                               hpt_study_state_t state, hpt_error_t *error) {
   char id[24];
   snprintf(id, sizeof id, "%" PRId64, study_id);
-  const char *params[] = {id,
-                          state == HPT_STUDY_COMPLETE ? "COMPLETE" : "RUNNING"};
+  const char *params[] = {id, hpt_study_state_name(state)};
   PGresult *result = NULL;
   int rc = hpt__store_exec(store, "UPDATE studies SET state = $2 WHERE id = $1",
                            2, params, &result, error);
@@ -552,4 +549,57 @@ int hpt_store_study_unlock(hpt_store_t *store, int64_t study_id,
   return hpt__store_exec(
       store, "SELECT pg_advisory_unlock(" HPT_STUDY_LOCK_CLASS ", $1::int)", 1,
       params, NULL, error);
+}
+
+const char *hpt_study_state_name(hpt_study_state_t state) {
+  switch (state) {
+  case HPT_STUDY_COMPLETE:
+    return "COMPLETE";
+  case HPT_STUDY_STOPPED:
+    return "STOPPED";
+  default:
+    return "RUNNING";
+  }
+}
+
+hpt_study_state_t hpt_study_state_parse(const char *name) {
+  if (strcmp(name, "COMPLETE") == 0)
+    return HPT_STUDY_COMPLETE;
+  if (strcmp(name, "STOPPED") == 0)
+    return HPT_STUDY_STOPPED;
+  return HPT_STUDY_RUNNING;
+}
+
+int hpt_store_study_get_state(hpt_store_t *store, int64_t study_id,
+                              hpt_study_state_t *state, hpt_error_t *error) {
+  char id[24];
+  snprintf(id, sizeof id, "%" PRId64, study_id);
+  const char *params[] = {id};
+  PGresult *result = NULL;
+  int rc = hpt__store_exec(store, "SELECT state FROM studies WHERE id = $1", 1,
+                           params, &result, error);
+  if (rc != HPT_OK)
+    return rc;
+  if (PQntuples(result) == 0)
+    rc = HPT_ERR(error, HPT_ENOTFOUND, "no study with id %" PRId64, study_id);
+  else
+    *state = hpt_study_state_parse(PQgetvalue(result, 0, 0));
+  PQclear(result);
+  return rc;
+}
+
+int hpt_store_study_delete(hpt_store_t *store, const char *name,
+                           hpt_error_t *error) {
+  const char *params[] = {name};
+  PGresult *result = NULL;
+  /* Trials, params, values, metrics and late messages go with it (ON DELETE
+   * CASCADE). */
+  int rc = hpt__store_exec(store, "DELETE FROM studies WHERE name = $1", 1,
+                           params, &result, error);
+  if (rc != HPT_OK)
+    return rc;
+  if (strcmp(PQcmdTuples(result), "0") == 0)
+    rc = HPT_ERR(error, HPT_ENOTFOUND, "no study named '%s'", name);
+  PQclear(result);
+  return rc;
 }

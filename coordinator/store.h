@@ -50,7 +50,15 @@ int hpt_store_schema_version(hpt_store_t *store, int *version,
 typedef enum {
   HPT_STUDY_RUNNING = 0,  /* created or running: trials may be dispatched */
   HPT_STUDY_COMPLETE = 1, /* n_trials reached */
+  HPT_STUDY_STOPPED = 2,  /* `hpt study stop`: running trials finish, no new
+                             ones start until `hpt study resume` */
 } hpt_study_state_t;
+
+/* "RUNNING", "COMPLETE", "STOPPED". */
+const char *hpt_study_state_name(hpt_study_state_t state);
+
+/* Parses a name; unknown names read as RUNNING. */
+hpt_study_state_t hpt_study_state_parse(const char *name);
 
 typedef struct hpt_study_row {
   int64_t id;
@@ -77,6 +85,15 @@ int hpt_store_study_find(hpt_store_t *store, const char *name,
 
 int hpt_store_study_set_state(hpt_store_t *store, int64_t study_id,
                               hpt_study_state_t state, hpt_error_t *error);
+
+/* The study's state now. HPT_ENOTFOUND if it was deleted. */
+int hpt_store_study_get_state(hpt_store_t *store, int64_t study_id,
+                              hpt_study_state_t *state, hpt_error_t *error);
+
+/* Deletes a study and everything that belongs to it. HPT_ENOTFOUND if there
+ * is no such study. */
+int hpt_store_study_delete(hpt_store_t *store, const char *name,
+                           hpt_error_t *error);
 
 /* Names of studies in state RUNNING, oldest first. The caller owns the array
  * and strings (free each, then the array). */
@@ -106,6 +123,32 @@ int hpt_store_history_load(hpt_store_t *store, int64_t study_id,
 int hpt_store_trial_start(hpt_store_t *store, int64_t study_id, int number,
                           const hpt_space_t *space, const double *params,
                           const char *worker_id, hpt_error_t *error);
+
+/* Queues a retry of FAIL trial `retry_of`: a new trial `number`, WAITING,
+ * with the same params, in one transaction. */
+int hpt_store_trial_enqueue_retry(hpt_store_t *store, int64_t study_id,
+                                  int number, int retry_of,
+                                  const hpt_space_t *space,
+                                  const double *params, hpt_error_t *error);
+
+/* A WAITING trial becomes RUNNING on `worker_id`. HPT_ESTATE if it is not
+ * WAITING. */
+int hpt_store_trial_claim(hpt_store_t *store, int64_t study_id, int number,
+                          const char *worker_id, hpt_error_t *error);
+
+/* Records a message that came too late for its trial (the lease had expired
+ * and the trial was failed or retried): kept, never applied. `kind` is
+ * "report", "complete" or "failed"; value may be NaN. */
+int hpt_store_late_message(hpt_store_t *store, int64_t study_id, int number,
+                           const char *worker_id, const char *kind,
+                           double value, hpt_error_t *error);
+
+/* The RUNNING trials of a study and the worker each runs on (a coordinator
+ * that starts reconciles them with the workers that reconnect). The caller
+ * frees both arrays and each worker string. */
+int hpt_store_trials_running(hpt_store_t *store, int64_t study_id,
+                             int **numbers, char ***workers, size_t *count,
+                             hpt_error_t *error);
 
 /* Records (upserts) an intermediate value and refreshes the heartbeat. */
 int hpt_store_trial_report(hpt_store_t *store, int64_t study_id, int number,

@@ -252,9 +252,7 @@ int hpt_store_study_summary(hpt_store_t *store, const char *study_name,
                            ? HPT_DIRECTION_MINIMIZE
                            : HPT_DIRECTION_MAXIMIZE;
   summary->n_trials = atoi(PQgetvalue(result, 0, 2));
-  summary->state = strcmp(PQgetvalue(result, 0, 3), "COMPLETE") == 0
-                       ? HPT_STUDY_COMPLETE
-                       : HPT_STUDY_RUNNING;
+  summary->state = hpt_study_state_parse(PQgetvalue(result, 0, 3));
   summary->waiting = atoi(PQgetvalue(result, 0, 4));
   summary->running = atoi(PQgetvalue(result, 0, 5));
   summary->complete = atoi(PQgetvalue(result, 0, 6));

@@ -64,8 +64,8 @@ int hpt_store_history_load(hpt_store_t *store, int64_t study_id,
   PGresult *trials = NULL, *values = NULL, *steps = NULL;
   double *matrix = NULL;
   int rc = hpt__store_exec(store,
-                           "SELECT id, number, state, value FROM trials"
-                           " WHERE study_id = $1 ORDER BY number",
+                           "SELECT id, number, state, value, retry_of"
+                           " FROM trials WHERE study_id = $1 ORDER BY number",
                            1, params, &trials, error);
   if (rc != HPT_OK)
     goto out;
@@ -117,6 +117,18 @@ int hpt_store_history_load(hpt_store_t *store, int64_t study_id,
     if (rc != HPT_OK)
       goto out;
     trial->value = hpt__store_get_double(trials, (int)row, 3);
+    trial->retry_of = PQgetisnull(trials, (int)row, 4)
+                          ? -1
+                          : atoi(PQgetvalue(trials, (int)row, 4));
+  }
+  /* A trial that a later one retries no longer counts towards the budget. */
+  for (size_t row = 0; row < history->n_trials; row++) {
+    hpt_trial_t *retried =
+        history->trials[row].retry_of >= 0
+            ? hpt_history_find(history, history->trials[row].retry_of)
+            : NULL;
+    if (retried != NULL)
+      retried->retried = true;
   }
   for (int i = 0; i < PQntuples(steps); i++) {
     hpt_trial_t *trial =
@@ -139,21 +151,30 @@ out:
 /* ---- trials ---------------------------------------------------------------
  */
 
-int hpt_store_trial_start(hpt_store_t *store, int64_t study_id, int number,
-                          const hpt_space_t *space, const double *params,
-                          const char *worker_id, hpt_error_t *error) {
-  char id[24], num[16];
+/* Inserts a trial and its params in one transaction: RUNNING on worker_id
+ * (a new trial) or WAITING with retry_of (a queued retry). */
+static int insert_trial(hpt_store_t *store, int64_t study_id, int number,
+                        const hpt_space_t *space, const double *params,
+                        const char *worker_id, int retry_of,
+                        hpt_error_t *error) {
+  char id[24], num[16], retry_text[16];
   format_key(study_id, number, id, sizeof id, num, sizeof num);
+  snprintf(retry_text, sizeof retry_text, "%d", retry_of);
   PGresult *result = NULL;
   int rc = hpt__store_begin(store, error);
   if (rc != HPT_OK)
     return rc;
-  const char *trial_params[] = {id, num, worker_id};
-  rc = hpt__store_exec(store,
-                       "INSERT INTO trials (study_id, number, state, worker_id,"
-                       " started_at, heartbeat_at) VALUES ($1, $2, 'RUNNING',"
-                       " $3, now(), now()) RETURNING id",
-                       3, trial_params, &result, error);
+  const char *trial_params[] = {id, num, worker_id,
+                                retry_of >= 0 ? retry_text : NULL};
+  rc = hpt__store_exec(
+      store,
+      worker_id != NULL
+          ? "INSERT INTO trials (study_id, number, state, worker_id,"
+            " started_at, heartbeat_at, retry_of) VALUES ($1, $2, 'RUNNING',"
+            " $3, now(), now(), $4) RETURNING id"
+          : "INSERT INTO trials (study_id, number, state, worker_id,"
+            " retry_of) VALUES ($1, $2, 'WAITING', $3, $4) RETURNING id",
+      4, trial_params, &result, error);
   if (rc == HPT_EEXIST)
     rc = HPT_ERR(error, HPT_EEXIST, "trial %d of study %s already exists",
                  number, id);
@@ -189,6 +210,92 @@ fail:
   PQclear(result);
   hpt__store_rollback(store);
   return rc;
+}
+
+int hpt_store_trial_start(hpt_store_t *store, int64_t study_id, int number,
+                          const hpt_space_t *space, const double *params,
+                          const char *worker_id, hpt_error_t *error) {
+  return insert_trial(store, study_id, number, space, params, worker_id, -1,
+                      error);
+}
+
+int hpt_store_trial_enqueue_retry(hpt_store_t *store, int64_t study_id,
+                                  int number, int retry_of,
+                                  const hpt_space_t *space,
+                                  const double *params, hpt_error_t *error) {
+  return insert_trial(store, study_id, number, space, params, NULL, retry_of,
+                      error);
+}
+
+int hpt_store_trial_claim(hpt_store_t *store, int64_t study_id, int number,
+                          const char *worker_id, hpt_error_t *error) {
+  char id[24], num[16];
+  format_key(study_id, number, id, sizeof id, num, sizeof num);
+  const char *params[] = {id, num, worker_id};
+  PGresult *result = NULL;
+  int rc = hpt__store_exec(store,
+                           "UPDATE trials SET state = 'RUNNING', worker_id = $3,"
+                           " started_at = now(), heartbeat_at = now()"
+                           " WHERE study_id = $1 AND number = $2"
+                           " AND state = 'WAITING' RETURNING id",
+                           3, params, &result, error);
+  if (rc == HPT_OK && PQntuples(result) == 0)
+    rc = HPT_ERR(error, HPT_ESTATE, "trial %d of study %s is not WAITING",
+                 number, id);
+  PQclear(result);
+  return rc;
+}
+
+int hpt_store_late_message(hpt_store_t *store, int64_t study_id, int number,
+                           const char *worker_id, const char *kind,
+                           double value, hpt_error_t *error) {
+  char id[24], num[16], value_text[32];
+  format_key(study_id, number, id, sizeof id, num, sizeof num);
+  const char *params[] = {
+      id, num, worker_id, kind,
+      hpt__store_double_text(value, value_text, sizeof value_text)};
+  return hpt__store_exec(store,
+                         "INSERT INTO late_messages (study_id, number,"
+                         " worker_id, kind, value) SELECT $1, $2, $3, $4, $5"
+                         " WHERE EXISTS (SELECT 1 FROM studies WHERE id = $1)",
+                         5, params, NULL, error);
+}
+
+int hpt_store_trials_running(hpt_store_t *store, int64_t study_id,
+                             int **numbers, char ***workers, size_t *count,
+                             hpt_error_t *error) {
+  *numbers = NULL;
+  *workers = NULL;
+  *count = 0;
+  char id[24];
+  snprintf(id, sizeof id, "%" PRId64, study_id);
+  const char *params[] = {id};
+  PGresult *result = NULL;
+  int rc = hpt__store_exec(store,
+                           "SELECT number, COALESCE(worker_id, '') FROM trials"
+                           " WHERE study_id = $1 AND state = 'RUNNING'"
+                           " ORDER BY number",
+                           1, params, &result, error);
+  if (rc != HPT_OK)
+    return rc;
+  size_t n = (size_t)PQntuples(result);
+  int *numbers_out = calloc(n + 1, sizeof *numbers_out);
+  char **workers_out = calloc(n + 1, sizeof *workers_out);
+  if (numbers_out == NULL || workers_out == NULL) {
+    free(numbers_out);
+    free(workers_out);
+    PQclear(result);
+    return HPT_ERR(error, HPT_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < n; i++) {
+    numbers_out[i] = atoi(PQgetvalue(result, (int)i, 0));
+    workers_out[i] = strdup(PQgetvalue(result, (int)i, 1));
+  }
+  PQclear(result);
+  *numbers = numbers_out;
+  *workers = workers_out;
+  *count = n;
+  return HPT_OK;
 }
 
 int hpt_store_trial_report(hpt_store_t *store, int64_t study_id, int number,

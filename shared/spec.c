@@ -12,6 +12,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +22,14 @@
 
 #define NAME_MAX_LENGTH 128
 
-static const char *const top_keys[] = {"name",         "direction", "n_trials",
-                                       "max_parallel", "sampler",   "pruner",
-                                       "params",       "objective", NULL};
+static const char *const top_keys[] = {
+    "name",      "direction", "n_trials", "max_parallel", "max_retries",
+    "weight",    "require",   "sampler",  "pruner",       "params",
+    "objective", NULL};
 
 static const char top_keys_text[] =
-    "name, direction, n_trials, max_parallel, sampler, pruner, params, "
-    "objective";
+    "name, direction, n_trials, max_parallel, max_retries, weight, require, "
+    "sampler, pruner, params, objective";
 
 int hpt__spec_line(const yaml_node_t *node) {
   return node != NULL ? (int)node->start_mark.line + 1 : 0;
@@ -99,6 +101,32 @@ static int positive_int(hpt__spec_ctx_t *ctx, const char *key,
     return hpt__spec_fail(ctx, node, "%s: must be between 1 and %d, not %s",
                           key, INT_MAX, text);
   *out = (int)value;
+  return HPT_OK;
+}
+
+static int non_negative_int(hpt__spec_ctx_t *ctx, const char *key,
+                            const yaml_node_t *node, int *out) {
+  const char *text = hpt__spec_scalar(node);
+  char *end = NULL;
+  errno = 0;
+  long long value = text ? strtoll(text, &end, 10) : -1;
+  if (text == NULL || end == text || *end != '\0' || errno == ERANGE ||
+      value < 0 || value > 1000)
+    return hpt__spec_fail(ctx, node, "%s: must be an integer from 0 to 1000",
+                          key);
+  *out = (int)value;
+  return HPT_OK;
+}
+
+static int positive_number(hpt__spec_ctx_t *ctx, const char *key,
+                           const yaml_node_t *node, double *out) {
+  const char *text = hpt__spec_scalar(node);
+  char *end = NULL;
+  double value = text ? strtod(text, &end) : NAN;
+  if (text == NULL || end == text || *end != '\0' || !(value > 0) ||
+      !isfinite(value))
+    return hpt__spec_fail(ctx, node, "%s: must be a positive number", key);
+  *out = value;
   return HPT_OK;
 }
 
@@ -219,6 +247,18 @@ static int top_level(hpt__spec_ctx_t *ctx, const char *key, yaml_node_t *value,
     return positive_int(ctx, key, value, &spec->n_trials);
   if (strcmp(key, "max_parallel") == 0)
     return positive_int(ctx, key, value, &spec->max_parallel);
+  if (strcmp(key, "max_retries") == 0)
+    return non_negative_int(ctx, key, value, &spec->max_retries);
+  if (strcmp(key, "weight") == 0)
+    return positive_number(ctx, key, value, &spec->weight);
+  if (strcmp(key, "require") == 0) {
+    hpt_options_free(&spec->require);
+    spec->require.section = strdup("require");
+    spec->require.source = strdup(ctx->source);
+    if (spec->require.section == NULL || spec->require.source == NULL)
+      return HPT_ERR(ctx->error, HPT_ENOMEM, "out of memory");
+    return section_options(ctx, "require", value, false, &spec->require);
+  }
   if (strcmp(key, "sampler") == 0)
     return read_section(ctx, "sampler", value, &spec->sampler);
   if (strcmp(key, "pruner") == 0)
@@ -276,6 +316,7 @@ void hpt_spec_destroy(hpt_spec_t **spec) {
   hpt_options_free(&s->sampler);
   hpt_options_free(&s->pruner);
   hpt_options_free(&s->objective);
+  hpt_options_free(&s->require);
   hpt_space_free(&s->space);
   free(s->source);
   free(s->base_dir);
@@ -320,6 +361,8 @@ int hpt_spec_parse_string(const char *text, size_t length, const char *source,
   s->direction = HPT_DIRECTION_MAXIMIZE;
   s->n_trials = 100;
   s->max_parallel = 1;
+  s->max_retries = 2;
+  s->weight = 1.0;
   s->source = strdup(source != NULL ? source : "<string>");
   s->base_dir = strdup(".");
   s->text = malloc(length + 1);
@@ -342,6 +385,8 @@ int hpt_spec_parse_string(const char *text, size_t length, const char *source,
     rc = default_section(&ctx, "pruner", "none", &s->pruner);
   if (rc == HPT_OK && s->objective.section == NULL)
     rc = default_section(&ctx, "objective", NULL, &s->objective);
+  if (rc == HPT_OK && s->require.section == NULL)
+    rc = default_section(&ctx, "require", NULL, &s->require);
   yaml_document_delete(&doc);
 out:
   if (rc != HPT_OK)

@@ -4,6 +4,9 @@
  *   direction: maximize          # or minimize
  *   n_trials: 60
  *   max_parallel: 4
+ *   max_retries: 2               # retries of trials whose worker died
+ *   weight: 1                    # share of a shared worker pool
+ *   require: {device: cuda, gpu_mem_gb: ">=40", tags: [h200]}
  *   sampler: {type: random, seed: 42}
  *   pruner: {type: median, n_startup_trials: 5, n_warmup_steps: 1}
  *   params:
@@ -39,6 +42,11 @@ typedef struct hpt_spec {
   hpt_direction_t direction; /* default maximize */
   int n_trials;            /* >= 1, default 100 */
   int max_parallel;        /* >= 1, default 1 */
+  int max_retries;         /* 0..1000, default 2: a trial whose worker died
+                              is retried with the same params this often */
+  double weight;           /* > 0, default 1: share of a shared worker pool */
+  hpt_options_t require;   /* worker capabilities: gpu_mem_gb: ">=40",
+                              device: cuda, tags: [h200]; count 0 = any */
   hpt_options_t sampler;   /* always has "type" (default random) */
   hpt_options_t pruner;    /* always has "type" (default none) */
   hpt_options_t objective; /* has "type" when present; count 0 = ask/tell */

@@ -81,6 +81,15 @@ static void send_hello(daemon_state_t *s) {
   hello.devices = devices;
   hello.protocol_version = HPT_WIRE_PROTOCOL_VERSION;
   hello.slots = 1;
+  hello.n_tags = s->config->n_tags;
+  hello.tags = (char **)s->config->tags;
+  hello.memory_gb = s->config->memory_gb;
+  /* After a coordinator restart, the trial still running here is
+   * re-announced so that the new coordinator adopts it. */
+  if (s->trial != NULL) {
+    hello.current_study_id = s->trial->study_id;
+    hello.current_number = s->trial->number;
+  }
   Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
   envelope.body_case = HPT__ENVELOPE__BODY_HELLO;
   envelope.hello = &hello;
@@ -97,13 +106,16 @@ static void send_heartbeat(daemon_state_t *s) {
   send_envelope(s, &envelope);
 }
 
+/* retryable: the failure is not the objective's (see hpt.proto). */
 static void send_failed(daemon_state_t *s, int64_t study_id, int number,
-                        const char *reason, double duration_s) {
+                        const char *reason, double duration_s,
+                        bool retryable) {
   Hpt__TrialFailed failed = HPT__TRIAL_FAILED__INIT;
   failed.study_id = study_id;
   failed.number = number;
   failed.reason = (char *)reason;
   failed.duration_s = duration_s;
+  failed.retryable = retryable;
   Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
   envelope.body_case = HPT__ENVELOPE__BODY_FAILED;
   envelope.failed = &failed;
@@ -201,7 +213,10 @@ static void report_outcome(trial_t *t) {
              (long long)t->exit_status);
   else
     snprintf(reason, sizeof reason, "trial process printed no value");
-  send_failed(s, t->study_id, t->number, reason, duration_s);
+  /* A trial process killed by a signal (the OOM killer, a crash) may well
+   * succeed elsewhere; an objective that reported an error will not. */
+  bool retryable = t->error_text[0] == '\0' && t->term_signal != 0;
+  send_failed(s, t->study_id, t->number, reason, duration_s, retryable);
   hpt_log(HPT_LOG_WARN, "trial_failed", "trial=%d reason=\"%s\"", t->number,
           reason);
 }
@@ -344,7 +359,7 @@ static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
     hpt_log(HPT_LOG_WARN, "assign_while_busy", "trial=%d busy_with=%d",
             assign->number, s->trial->number);
     send_failed(s, assign->study_id, assign->number,
-                "worker already runs a trial", 0.0);
+                "worker already runs a trial", 0.0, true);
     return;
   }
   size_t count = 0;
@@ -354,7 +369,7 @@ static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
     if (args)
       free_args(args, count);
     send_failed(s, assign->study_id, assign->number,
-                "worker out of memory starting the trial", 0.0);
+                "worker out of memory starting the trial", 0.0, true);
     return;
   }
   t->daemon = s;
@@ -386,7 +401,7 @@ static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
              s->config->trial_program, uv_strerror(rc));
     uv_close((uv_handle_t *)&t->out, on_trial_handle_closed);
     uv_close((uv_handle_t *)&t->process, on_trial_handle_closed);
-    send_failed(s, assign->study_id, assign->number, reason, 0.0);
+    send_failed(s, assign->study_id, assign->number, reason, 0.0, false);
     return;
   }
   s->trial = t;
@@ -472,7 +487,7 @@ static void stop_daemon(daemon_state_t *s) {
   trial_t *t = s->trial;
   if (t != NULL) {
     send_failed(s, t->study_id, t->number, "worker stopped during the trial",
-                (double)(uv_now(s->loop) - t->started_ms) / 1000.0);
+                (double)(uv_now(s->loop) - t->started_ms) / 1000.0, true);
     uv_process_kill(&t->process, SIGKILL);
   }
   uv_timer_stop(&s->heartbeat);

@@ -16,6 +16,7 @@
 #define HPT_WORKER_DAEMON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "error.h"
 
@@ -24,6 +25,9 @@ typedef struct hpt_worker_config {
   const char *worker_id;     /* unique; default "<hostname>-<pid>" */
   const char *trial_program; /* executable for trial processes: hpt-worker */
   const char *device;        /* "cpu" (default); reported in Hello */
+  double memory_gb;          /* advertised memory, GiB (0: unknown) */
+  const char *const *tags;   /* advertised capabilities, e.g. "h200" */
+  size_t n_tags;
   bool exit_with_parent;     /* die when the process that started us dies */
 } hpt_worker_config_t;
 

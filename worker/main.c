@@ -25,6 +25,8 @@ static const char usage[] =
     "  --connect ENDPOINT   coordinator, e.g. tcp://head-node:5555 (required)\n"
     "  --id ID              worker id (default: <hostname>-<pid>)\n"
     "  --device DEVICE      cpu (default)\n"
+    "  --tag TAG            a capability studies may require (repeatable)\n"
+    "  --memory-gb GB       memory to advertise (studies may require it)\n"
     "  --exit-with-parent   stop when the process that started this one dies\n"
     "  --log-level LEVEL    debug | info | warn | error (default info)\n"
     "  -h, --help           this text\n"
@@ -36,6 +38,7 @@ int main(int argc, char **argv) {
     return hpt_trial_process_main(argc - 1, argv + 1);
   hpt_log_set_process("hpt-worker");
   hpt_worker_config_t config = {.device = "cpu"};
+  const char *tags[16];
   char default_id[300];
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
@@ -49,6 +52,22 @@ int main(int argc, char **argv) {
       config.worker_id = argv[++i];
     } else if (strcmp(arg, "--device") == 0 && next) {
       config.device = argv[++i];
+    } else if (strcmp(arg, "--tag") == 0 && next) {
+      if (config.n_tags == sizeof tags / sizeof tags[0]) {
+        fprintf(stderr, "hpt-worker: at most 16 --tag options\n");
+        return 2;
+      }
+      tags[config.n_tags++] = argv[++i];
+      config.tags = tags;
+    } else if (strcmp(arg, "--memory-gb") == 0 && next) {
+      char *end = NULL;
+      config.memory_gb = strtod(argv[++i], &end);
+      if (end == argv[i] || *end != '\0' || config.memory_gb < 0) {
+        fprintf(stderr, "hpt-worker: --memory-gb: expected a number, got "
+                        "'%s'\n",
+                argv[i]);
+        return 2;
+      }
     } else if (strcmp(arg, "--exit-with-parent") == 0) {
       config.exit_with_parent = true;
     } else if (strcmp(arg, "--log-level") == 0 && next) {

@@ -210,8 +210,18 @@ Test(e2e, worker_killed_mid_trial_does_not_hang_the_study, .timeout = 300) {
   cr_assert(reason != NULL && strstr(reason, "lost") != NULL,
             "reason should say the worker was lost: %s", reason);
   free(reason);
-  cr_assert_eq(count(url, "study = 'kill' and state = 'COMPLETE'"), 5);
+  /* The lost trial was retried with the same params on the survivor, so
+   * all 6 sampled trials completed. */
+  cr_assert_eq(count(url, "study = 'kill' and state = 'COMPLETE'"), 6);
   cr_assert_eq(count(url, "study = 'kill' and state = 'RUNNING'"), 0);
+  cr_assert_eq(
+      hpt_test_sql_long(
+          url, "select count(*) from trial_history r join trial_history f"
+               " on f.study = r.study and f.number = r.retry_of"
+               " where r.study = 'kill' and f.worker = 'victim'"
+               " and r.worker = 'survivor' and r.state = 'COMPLETE'"
+               " and r.params = f.params"),
+      1, "the retry ran on the survivor with the victim's params");
 }
 
 /* Sends junk to the coordinator's ROUTER as a raw DEALER peer. */

@@ -1,0 +1,108 @@
+/* dispatcher_internal.h — what dispatcher.c and dispatcher_workers.c share:
+ * the dispatcher's state, its table of workers and its list of orphaned
+ * trials. Private to the dispatcher room. */
+#ifndef HPT_DISPATCHER_INTERNAL_H
+#define HPT_DISPATCHER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "dispatcher.h"
+#include "require.h"
+#include "wire.h"
+#include "zmq_watch.h"
+
+#define HPT__MAX_TAGS 16
+
+typedef struct hpt__worker {
+  hpt_wire_peer_t peer;
+  char id[128];
+  char hostname[128];
+  char device[128];
+  double memory_gb;
+  char tag_text[HPT__MAX_TAGS][48];
+  const char *tags[HPT__MAX_TAGS]; /* point into tag_text */
+  size_t n_tags;
+  bool introduced;                 /* said Hello (else known by its id only) */
+  uint64_t last_seen_ms;
+  uint64_t last_trial_heartbeat_ms;
+  hpt_study_t *study;              /* NULL when idle */
+  int number;                      /* trial it runs when study != NULL */
+  bool in_use;
+} hpt__worker_t;
+
+/* A RUNNING trial found in the store when its study was added: the worker
+ * that ran it may come back (after a coordinator restart) and adopt it; if
+ * none does by `deadline_ms`, it FAILs and is retried. */
+typedef struct hpt__orphan {
+  hpt_study_t *study;
+  int number;
+  char worker_id[128];
+  uint64_t deadline_ms;
+} hpt__orphan_t;
+
+struct hpt_dispatcher {
+  uv_loop_t *loop;
+  hpt_dispatcher_config_t config;
+  void *socket;
+  char endpoint[256];
+  hpt_zmq_watch_t watch;
+  uv_timer_t timer;
+  uint64_t last_tick_ms;
+  uint64_t last_state_poll_ms;
+  hpt_study_t **studies;
+  size_t n_studies;
+  hpt__worker_t *workers;
+  size_t n_workers; /* slots used (some may be !in_use) */
+  size_t workers_capacity;
+  size_t n_connected;
+  hpt__orphan_t *orphans;
+  size_t n_orphans;
+  hpt_dispatcher_change_cb on_change;
+  void *on_change_data;
+  bool paused;
+  bool closed;
+};
+
+/* ---- dispatcher_workers.c ---------------------------------------------- */
+
+hpt__worker_t *hpt__worker_find(hpt_dispatcher_t *d,
+                                const hpt_wire_peer_t *peer);
+
+/* A new, zeroed, in-use entry for `peer` (its id = the peer identity until
+ * Hello says more). NULL when out of memory. The pointer is valid until the
+ * next hpt__worker_add. */
+hpt__worker_t *hpt__worker_add(hpt_dispatcher_t *d,
+                               const hpt_wire_peer_t *peer);
+
+/* Copies Hello's description (id, host, device, memory, tags). */
+void hpt__worker_describe(hpt__worker_t *w, const Hpt__Hello *hello);
+
+void hpt__worker_caps(const hpt__worker_t *w, hpt_worker_caps_t *caps);
+
+/* Ends the worker's trial as a retryable FAIL with `reason`. */
+void hpt__worker_fail_trial(hpt_dispatcher_t *d, hpt__worker_t *w,
+                            const char *reason);
+
+void hpt__worker_drop(hpt_dispatcher_t *d, hpt__worker_t *w,
+                      const char *reason);
+
+/* Loads the study's RUNNING trials as orphans waiting to be adopted. */
+int hpt__orphans_load(hpt_dispatcher_t *d, hpt_study_t *study,
+                      hpt_error_t *error);
+
+/* If (study_id, number) is an orphan that worker `w` ran, `w` adopts it:
+ * true. */
+bool hpt__orphans_adopt(hpt_dispatcher_t *d, hpt__worker_t *w,
+                        int64_t study_id, int number);
+
+/* FAILs (retryably) the orphans nobody adopted by their deadline. True if
+ * any was failed. */
+bool hpt__orphans_expire(hpt_dispatcher_t *d, uint64_t now_ms);
+
+/* Shifts every lease and deadline by `ms` (the coordinator was stalled, e.g.
+ * waiting for the database: silence during a stall is not the workers'). */
+void hpt__leases_extend(hpt_dispatcher_t *d, uint64_t ms);
+
+#endif

@@ -1,0 +1,22 @@
+/* store_report.h — what `hpt report STUDY --output FILE` reads from
+ * PostgreSQL, as the plain structs of report_html.h. Implemented in
+ * store_report.c (the store room: the only one that speaks SQL).
+ */
+#ifndef HPT_STORE_REPORT_H
+#define HPT_STORE_REPORT_H
+
+#include "error.h"
+#include "report_html.h"
+#include "store.h"
+
+/* Fills `report` (zeroed here first) with the study called `study_name`:
+ * its direction, budget and state, its search-space parameters in spec order
+ * (categorical choices as display text), and every trial by number with its
+ * state, value, duration, params (internal values and display JSON) and
+ * intermediate values. HPT_ENOTFOUND ("no study named 'x'") when there is no
+ * such study; HPT_EDB / HPT_ENOMEM otherwise. On failure the report is
+ * empty. The caller owns the result: hpt_report_free. */
+int hpt_store_report_load(hpt_store_t *store, const char *study_name,
+                          hpt_report_t *report, hpt_error_t *error);
+
+#endif

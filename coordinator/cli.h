@@ -46,6 +46,7 @@ int hpt_cli_study(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_trials(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_study_run(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_serve(hpt_cli_t *cli, int argc, char **argv);
+int hpt_cli_workers(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_ask(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_tell(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_report(hpt_cli_t *cli, int argc, char **argv);
@@ -58,7 +59,7 @@ int hpt_cli_study_import(hpt_cli_t *cli, int argc, char **argv);
  * (no partial file, the old one untouched) and error says "cannot write
  * 'path': reason" (HPT_EIO). Implemented in cli_report.c. */
 typedef int (*hpt_cli_writer_t)(FILE *out, void *context, hpt_error_t *error);
-int hpt_cli_write_file(const char *path, hpt_cli_writer_t writer,
-                       void *context, hpt_error_t *error);
+int hpt_cli_write_file(const char *path, hpt_cli_writer_t writer, void *context,
+                       hpt_error_t *error);
 
 #endif

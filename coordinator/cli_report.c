@@ -27,8 +27,8 @@ static const char report_html_usage[] =
     "parallel coordinates and slice plots. FILE is replaced atomically.\n"
     "(`hpt report STUDY TRIAL STEP VALUE` reports an intermediate value.)\n";
 
-int hpt_cli_write_file(const char *path, hpt_cli_writer_t writer,
-                       void *context, hpt_error_t *error) {
+int hpt_cli_write_file(const char *path, hpt_cli_writer_t writer, void *context,
+                       hpt_error_t *error) {
   char temporary[PATH_MAX];
   if (snprintf(temporary, sizeof temporary, "%s.tmp-XXXXXX", path) >=
       (int)sizeof temporary)
@@ -41,8 +41,8 @@ int hpt_cli_write_file(const char *path, hpt_cli_writer_t writer,
   umask(mask);
   FILE *out = fdopen(fd, "w");
   if (out == NULL || fchmod(fd, 0666 & ~mask) != 0) {
-    int rc = HPT_ERR(error, HPT_EIO, "cannot write '%s': %s", path,
-                     strerror(errno));
+    int rc =
+        HPT_ERR(error, HPT_EIO, "cannot write '%s': %s", path, strerror(errno));
     if (out != NULL)
       fclose(out);
     else
@@ -52,14 +52,14 @@ int hpt_cli_write_file(const char *path, hpt_cli_writer_t writer,
   }
   int rc = writer(out, context, error);
   if (rc == HPT_OK && (fflush(out) != 0 || ferror(out) || fsync(fd) != 0))
-    rc = HPT_ERR(error, HPT_EIO, "cannot write '%s': %s", path,
-                 strerror(errno));
+    rc =
+        HPT_ERR(error, HPT_EIO, "cannot write '%s': %s", path, strerror(errno));
   if (fclose(out) != 0 && rc == HPT_OK)
-    rc = HPT_ERR(error, HPT_EIO, "cannot write '%s': %s", path,
-                 strerror(errno));
+    rc =
+        HPT_ERR(error, HPT_EIO, "cannot write '%s': %s", path, strerror(errno));
   if (rc == HPT_OK && rename(temporary, path) != 0)
-    rc = HPT_ERR(error, HPT_EIO, "cannot write '%s': %s", path,
-                 strerror(errno));
+    rc =
+        HPT_ERR(error, HPT_EIO, "cannot write '%s': %s", path, strerror(errno));
   else if (rc != HPT_OK && error != NULL &&
            strstr(error->message, path) == NULL)
     hpt_error_prefix(error, "cannot write '%s'", path);

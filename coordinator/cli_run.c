@@ -39,6 +39,7 @@ typedef struct run_state {
   bool serve;
   bool stopping;
   bool interrupted;
+  bool stopped; /* the study was stopped (hpt study stop) and drained */
   bool tty;
   uint64_t started_ms;
   int finished_at_start;
@@ -95,8 +96,8 @@ static void print_progress(run_state_t *r, bool final) {
           "| best %s | elapsed %s, ETA %s | workers %zu%s",
           r->tty ? "\r\033[K" : "", hpt_study_name(r->studies[0]), p.finished,
           p.n_trials, p.running, p.pruned, p.failed, p.retried, best,
-          elapsed_text,
-          final ? "0:00" : eta_text, hpt_dispatcher_worker_count(r->dispatcher),
+          elapsed_text, final ? "0:00" : eta_text,
+          hpt_dispatcher_worker_count(r->dispatcher),
           r->tty && !final ? "" : "\n");
   fflush(stderr);
 }
@@ -160,8 +161,18 @@ static void on_change(hpt_dispatcher_t *dispatcher, void *data) {
   (void)dispatcher;
   if (r->serve || r->stopping)
     return;
+  hpt_study_progress_t progress;
+  hpt_study_progress(r->studies[0], &progress);
   if (hpt_study_finished(r->studies[0])) {
     print_progress(r, true);
+    stop_run(r);
+  } else if (hpt_study_paused(r->studies[0]) && progress.running == 0) {
+    print_progress(r, true);
+    fprintf(stderr,
+            "study '%s' is stopped and drained; `hpt study resume %s` and run "
+            "it again to go on\n",
+            hpt_study_name(r->studies[0]), hpt_study_name(r->studies[0]));
+    r->stopped = true;
     stop_run(r);
   } else {
     print_progress(r, false);
@@ -362,13 +373,14 @@ static int run(hpt_cli_t *cli, const run_options_t *options,
     r->finished_at_start = p.finished;
     r->last_printed_finished = -1;
     uv_timer_start(&r->progress_timer, on_progress_timer, 500, 500);
-    if (hpt_study_finished(r->studies[0])) {
-      print_progress(r, true);
-      stop_run(r);
-    } else if (options->local_workers > 0 &&
-               spawn_workers(r, options->local_workers, &error) < 0) {
+    bool done =
+        hpt_study_finished(r->studies[0]) || hpt_study_paused(r->studies[0]);
+    if (!done && options->local_workers > 0 &&
+        spawn_workers(r, options->local_workers, &error) < 0) {
       status = hpt_cli_fail(&error);
       stop_run(r);
+    } else {
+      on_change(r->dispatcher, r); /* already finished or stopped? */
     }
   }
   uv_run(&r->loop, UV_RUN_DEFAULT);
@@ -377,7 +389,8 @@ static int run(hpt_cli_t *cli, const run_options_t *options,
   if (r->interrupted && !r->serve && status == HPT_EXIT_OK)
     status = 130;
   if (!r->serve && status == HPT_EXIT_OK) {
-    printf("\nstudy '%s' finished. top trials:\n", study_name);
+    printf("\nstudy '%s' %s. top trials:\n", study_name,
+           r->stopped ? "stopped" : "finished");
     fflush(stdout);
     if (hpt_store_print_trials(r->store, study_name, HPT_FORMAT_TABLE, 10,
                                stdout, &error) < 0)

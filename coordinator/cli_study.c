@@ -20,6 +20,7 @@ static const char study_usage[] =
     "       hpt study run NAME [--local-workers N] [--bind ENDPOINT] ...\n"
     "       hpt study status NAME\n"
     "       hpt study best NAME\n"
+    "       hpt study stop|resume|delete NAME\n"
     "       hpt study export NAME [--format json|csv] [--output FILE]\n"
     "       hpt study import FILE [--name NEW]\n"
     "\n"
@@ -28,7 +29,10 @@ static const char study_usage[] =
     "          overrides the spec's name\n"
     "  run     run the study to the end (see hpt study run --help)\n"
     "  status  trial counts by state, best value so far\n"
-    "  best    the best trial: number, value, params (JSON)\n";
+    "  best    the best trial: number, value, params (JSON)\n"
+    "  stop    drain: running trials finish, no new ones start\n"
+    "  resume  start trials again after stop\n"
+    "  delete  remove the study and all its trials\n";
 
 /* Checks every part of the spec that can be checked without a database. */
 static int check_spec(hpt_spec_t *spec, hpt_error_t *error) {
@@ -182,6 +186,61 @@ static int study_status(hpt_cli_t *cli, const char *name, bool best_only) {
   return status;
 }
 
+/* stop: drain (running trials finish, no new ones start); resume; delete
+ * (the study and everything it owns). A coordinator serving the study
+ * notices within a few seconds. */
+static int study_set_state(hpt_cli_t *cli, const char *verb, const char *name) {
+  hpt_store_t *store = NULL;
+  int status = hpt_cli_open_store(cli, &store);
+  if (status != HPT_EXIT_OK)
+    return status;
+  hpt_error_t error;
+  hpt_error_clear(&error);
+  hpt_study_row_t row;
+  memset(&row, 0, sizeof row);
+  int rc = hpt_store_study_find(store, name, &row, &error);
+  if (rc == HPT_OK && strcmp(verb, "delete") == 0) {
+    rc = hpt_store_study_delete(store, name, &error);
+    if (rc == HPT_OK)
+      printf("deleted study '%s'\n", name);
+  } else if (rc == HPT_OK && row.state == HPT_STUDY_COMPLETE) {
+    rc = HPT_ERR(&error, HPT_ESTATE, "study '%s' is already COMPLETE", name);
+  } else if (rc == HPT_OK) {
+    bool stop = strcmp(verb, "stop") == 0;
+    rc = hpt_store_study_set_state(
+        store, row.id, stop ? HPT_STUDY_STOPPED : HPT_STUDY_RUNNING, &error);
+    if (rc == HPT_OK)
+      printf("study '%s' %s\n", name,
+             stop ? "stopped: running trials finish, no new ones start"
+                  : "resumed");
+  }
+  if (rc < 0)
+    status = hpt_cli_fail(&error);
+  hpt_study_row_free(&row);
+  hpt_store_close(&store);
+  return status;
+}
+
+int hpt_cli_workers(hpt_cli_t *cli, int argc, char **argv) {
+  if (argc > 1) {
+    bool help = hpt_cli_is_help(argv[1]);
+    fputs("usage: hpt workers\nLists the workers this database has seen: "
+          "host, devices, current trial, last heartbeat.\n",
+          help ? stdout : stderr);
+    return help ? HPT_EXIT_OK : HPT_EXIT_USAGE;
+  }
+  hpt_store_t *store = NULL;
+  int status = hpt_cli_open_store(cli, &store);
+  if (status != HPT_EXIT_OK)
+    return status;
+  hpt_error_t error;
+  hpt_error_clear(&error);
+  if (hpt_store_print_workers(store, stdout, &error) < 0)
+    status = hpt_cli_fail(&error);
+  hpt_store_close(&store);
+  return status;
+}
+
 int hpt_cli_study(hpt_cli_t *cli, int argc, char **argv) {
   if (argc < 2 || hpt_cli_is_help(argv[1])) {
     fputs(study_usage, argc < 2 ? stderr : stdout);
@@ -196,6 +255,14 @@ int hpt_cli_study(hpt_cli_t *cli, int argc, char **argv) {
     return hpt_cli_study_export(cli, argc, argv);
   if (strcmp(verb, "import") == 0)
     return hpt_cli_study_import(cli, argc, argv);
+  if (strcmp(verb, "stop") == 0 || strcmp(verb, "resume") == 0 ||
+      strcmp(verb, "delete") == 0) {
+    if (argc != 3 || hpt_cli_is_help(argv[2])) {
+      fputs(study_usage, argc == 3 ? stdout : stderr);
+      return argc == 3 ? HPT_EXIT_OK : HPT_EXIT_USAGE;
+    }
+    return study_set_state(cli, verb, argv[2]);
+  }
   if (strcmp(verb, "status") == 0 || strcmp(verb, "best") == 0) {
     if (argc != 3 || hpt_cli_is_help(argv[2])) {
       fputs(study_usage, argc == 3 ? stdout : stderr);

@@ -53,8 +53,7 @@ typedef struct export_job {
 
 static int write_export(FILE *out, void *context, hpt_error_t *error) {
   export_job_t *job = context;
-  return hpt_store_study_export(job->store, job->name, job->format, out,
-                                error);
+  return hpt_store_study_export(job->store, job->name, job->format, out, error);
 }
 
 int hpt_cli_study_export(hpt_cli_t *cli, int argc, char **argv) {
@@ -84,8 +83,8 @@ int hpt_cli_study_export(hpt_cli_t *cli, int argc, char **argv) {
     } else if (argv[i][0] != '-' && job.name == NULL) {
       job.name = argv[i];
     } else {
-      fprintf(stderr, "hpt study export: unexpected argument '%s'\n%s",
-              argv[i], export_usage);
+      fprintf(stderr, "hpt study export: unexpected argument '%s'\n%s", argv[i],
+              export_usage);
       return HPT_EXIT_USAGE;
     }
   }
@@ -100,10 +99,12 @@ int hpt_cli_study_export(hpt_cli_t *cli, int argc, char **argv) {
   hpt_error_clear(&error);
   int rc = output != NULL
                ? hpt_cli_write_file(output, write_export, &job, &error)
-               : hpt_store_study_export(job.store, job.name, job.format,
-                                        stdout, &error);
+               : hpt_store_study_export(job.store, job.name, job.format, stdout,
+                                        &error);
   if (rc < 0)
     status = hpt_cli_fail(&error);
+  else if (output != NULL)
+    printf("exported study '%s' to %s\n", job.name, output);
   hpt_store_close(&job.store);
   return status;
 }
@@ -219,8 +220,8 @@ int hpt_cli_study_import(hpt_cli_t *cli, int argc, char **argv) {
                path == NULL) {
       path = argv[i];
     } else {
-      fprintf(stderr, "hpt study import: unexpected argument '%s'\n%s",
-              argv[i], import_usage);
+      fprintf(stderr, "hpt study import: unexpected argument '%s'\n%s", argv[i],
+              import_usage);
       return HPT_EXIT_USAGE;
     }
   }
@@ -263,15 +264,15 @@ int hpt_cli_study_import(hpt_cli_t *cli, int argc, char **argv) {
   if (status == HPT_EXIT_OK) {
     if (hpt_store_study_import(store, text, name, &n_trials, &error) < 0) {
       if (error.code == HPT_EEXIST)
-        hpt_error_prefix(&error, "%s: nothing imported (--name NEW imports it "
-                                 "under another name)",
+        hpt_error_prefix(&error,
+                         "%s: nothing imported (--name NEW imports it "
+                         "under another name)",
                          path);
       else
         hpt_error_prefix(&error, "%s", path);
       status = hpt_cli_fail(&error);
     } else {
-      printf("imported study '%s' from %s: %d trials\n", name, path,
-             n_trials);
+      printf("imported study '%s' from %s: %d trials\n", name, path, n_trials);
     }
   }
   hpt_store_close(&store);

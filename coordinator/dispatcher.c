@@ -45,7 +45,8 @@ static void send_who_are_you(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer) {
 /* The study this worker should serve next: among studies that want a
  * trial and whose `require` the worker meets, the one with the fewest
  * running trials per unit of weight (weighted fair share). */
-static hpt_study_t *next_study_for(hpt_dispatcher_t *d, const hpt__worker_t *w) {
+static hpt_study_t *next_study_for(hpt_dispatcher_t *d,
+                                   const hpt__worker_t *w) {
   hpt_worker_caps_t caps;
   hpt__worker_caps(w, &caps);
   hpt_study_t *chosen = NULL;
@@ -141,7 +142,7 @@ static void dispatch_pending(hpt_dispatcher_t *d) {
   bool changed = false;
   for (size_t i = 0; i < d->n_workers; i++) {
     hpt__worker_t *w = &d->workers[i];
-    if (!w->in_use || !w->introduced || w->study != NULL)
+    if (!w->in_use || !w->introduced || w->study != NULL || w->busy_elsewhere)
       continue;
     hpt_study_t *study = next_study_for(d, w);
     if (study == NULL)
@@ -206,14 +207,17 @@ static void handle_hello(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
   if (known && w->study != NULL && !same_trial)
     /* It says hello again without the trial we gave it: that one is gone. */
     hpt__worker_fail_trial(d, w, "worker restarted its session");
+  w->busy_elsewhere = false;
   if (w->study == NULL && hello->current_study_id != 0 &&
       !hpt__orphans_adopt(d, w, hello->current_study_id,
-                          hello->current_number))
+                          hello->current_number)) {
+    w->busy_elsewhere = true;
     hpt_log(HPT_LOG_WARN, "stale_trial",
             "worker=%s study_id=%lld trial=%d note=\"the worker runs a trial "
             "this coordinator no longer expects; its result will be kept as "
             "late\"",
             w->id, (long long)hello->current_study_id, hello->current_number);
+  }
   char devices[512] = "";
   size_t used = 0;
   for (size_t i = 0; i < hello->n_devices && used < sizeof devices; i++)
@@ -258,6 +262,8 @@ static hpt_study_t *current_trial(hpt_dispatcher_t *d, hpt__worker_t *w,
           "worker=%s kind=%s study_id=%lld trial=%d note=\"not its current "
           "trial; recorded as late, not applied\"",
           w->id, kind, (long long)study_id, number);
+  if (strcmp(kind, "report") != 0)
+    w->busy_elsewhere = false; /* that old trial has ended */
   hpt_error_t error;
   if (study_by_id(d, study_id) != NULL &&
       hpt_store_late_message(d->config.store, study_id, number, w->id, kind,
@@ -322,13 +328,13 @@ static void handle_complete(hpt_dispatcher_t *d, hpt__worker_t *w,
     metrics[i].name = complete->metrics[i]->name;
     metrics[i].value = complete->metrics[i]->value;
   }
-  hpt_trial_outcome_t outcome = {
-      .state = complete->pruned ? HPT_TRIAL_PRUNED : HPT_TRIAL_COMPLETE,
-      .value = complete->value,
-      .duration_s = complete->duration_s,
-      .metrics = metrics,
-      .n_metrics = n_metrics,
-      .worker_id = w->id};
+  hpt_trial_outcome_t outcome = {.state = complete->pruned ? HPT_TRIAL_PRUNED
+                                                           : HPT_TRIAL_COMPLETE,
+                                 .value = complete->value,
+                                 .duration_s = complete->duration_s,
+                                 .metrics = metrics,
+                                 .n_metrics = n_metrics,
+                                 .worker_id = w->id};
   finish_trial(d, w, &outcome);
 }
 
@@ -349,6 +355,11 @@ static void handle_failed(hpt_dispatcher_t *d, hpt__worker_t *w,
 static void handle_heartbeat(hpt_dispatcher_t *d, hpt__worker_t *w,
                              const Hpt__Heartbeat *heartbeat) {
   uint64_t now = uv_now(d->loop);
+  /* The heartbeat says what the worker really runs. */
+  if (heartbeat->study_id == 0)
+    w->busy_elsewhere = false;
+  else if (w->study == NULL)
+    w->busy_elsewhere = true;
   /* Trial heartbeats reach PostgreSQL at most every 5 s per trial: enough
    * for `trial_history` readers, cheap for the database. */
   if (w->study != NULL && now - w->last_trial_heartbeat_ms >= 5000) {
@@ -407,6 +418,31 @@ static hpt__worker_t *unknown_peer(hpt_dispatcher_t *d,
     w->last_seen_ms = uv_now(d->loop);
     return w;
   }
+  /* Not an orphan: a worker whose lease expired (it was frozen or cut off)
+   * speaks about a trial that has been failed and retried. Keep what it
+   * says as late; never apply it. */
+  const char *kind = NULL;
+  double value = NAN;
+  if (envelope->body_case == HPT__ENVELOPE__BODY_COMPLETE) {
+    kind = "complete";
+    value = envelope->complete->value;
+  } else if (envelope->body_case == HPT__ENVELOPE__BODY_REPORT) {
+    kind = "report";
+    value = envelope->report->value;
+  } else if (envelope->body_case == HPT__ENVELOPE__BODY_FAILED) {
+    kind = "failed";
+  }
+  hpt_error_t error;
+  if (kind != NULL && study_by_id(d, study_id) != NULL) {
+    hpt_log(HPT_LOG_WARN, "late_message",
+            "worker=%s kind=%s study_id=%lld trial=%d note=\"lease expired; "
+            "recorded as late, not applied\"",
+            id, kind, (long long)study_id, number);
+    if (hpt_store_late_message(d->config.store, study_id, number, id, kind,
+                               value, &error) < 0)
+      hpt_log(HPT_LOG_WARN, "late_message_record_failed", "error=\"%s\"",
+              error.message);
+  }
   return NULL;
 }
 
@@ -421,8 +457,8 @@ static void on_readable(hpt_zmq_watch_t *watch) {
   char peer_text[128];
   if (rc < 0) {
     hpt_wire_peer_text(&peer, peer_text, sizeof peer_text);
-    hpt_log(HPT_LOG_WARN, "message_dropped", "peer=%s reason=\"%s\"",
-            peer_text, error.message);
+    hpt_log(HPT_LOG_WARN, "message_dropped", "peer=%s reason=\"%s\"", peer_text,
+            error.message);
     return;
   }
   if (envelope->body_case == HPT__ENVELOPE__BODY_HELLO) {
@@ -498,7 +534,7 @@ static void on_timer(uv_timer_t *timer) {
   if (gap > expected + d->config.heartbeat_grace_ms / 2) {
     hpt_log(HPT_LOG_WARN, "coordinator_stalled",
             "ms=%llu note=\"leases extended\"", (unsigned long long)gap);
-    hpt__leases_extend(d, gap);
+    hpt__leases_renew(d, now);
   }
   d->last_tick_ms = now;
   for (size_t i = 0; i < d->n_workers; i++) {

@@ -24,11 +24,14 @@ typedef struct hpt__worker {
   char tag_text[HPT__MAX_TAGS][48];
   const char *tags[HPT__MAX_TAGS]; /* point into tag_text */
   size_t n_tags;
-  bool introduced;                 /* said Hello (else known by its id only) */
+  bool introduced;     /* said Hello (else known by its id only) */
+  bool busy_elsewhere; /* still runs a trial this coordinator
+                          no longer expects (its lease expired):
+                          no new trial until it says it is idle */
   uint64_t last_seen_ms;
   uint64_t last_trial_heartbeat_ms;
-  hpt_study_t *study;              /* NULL when idle */
-  int number;                      /* trial it runs when study != NULL */
+  hpt_study_t *study; /* NULL when idle */
+  int number;         /* trial it runs when study != NULL */
   bool in_use;
 } hpt__worker_t;
 
@@ -94,15 +97,16 @@ int hpt__orphans_load(hpt_dispatcher_t *d, hpt_study_t *study,
 
 /* If (study_id, number) is an orphan that worker `w` ran, `w` adopts it:
  * true. */
-bool hpt__orphans_adopt(hpt_dispatcher_t *d, hpt__worker_t *w,
-                        int64_t study_id, int number);
+bool hpt__orphans_adopt(hpt_dispatcher_t *d, hpt__worker_t *w, int64_t study_id,
+                        int number);
 
 /* FAILs (retryably) the orphans nobody adopted by their deadline. True if
  * any was failed. */
 bool hpt__orphans_expire(hpt_dispatcher_t *d, uint64_t now_ms);
 
-/* Shifts every lease and deadline by `ms` (the coordinator was stalled, e.g.
- * waiting for the database: silence during a stall is not the workers'). */
-void hpt__leases_extend(hpt_dispatcher_t *d, uint64_t ms);
+/* Renews every lease and orphan deadline from `now_ms` (the coordinator was
+ * stalled, e.g. waiting for the database: silence during a stall is not the
+ * workers'). */
+void hpt__leases_renew(hpt_dispatcher_t *d, uint64_t now_ms);
 
 #endif

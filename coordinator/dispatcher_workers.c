@@ -150,8 +150,8 @@ static void orphan_remove(hpt_dispatcher_t *d, size_t index) {
   d->orphans[index] = d->orphans[--d->n_orphans];
 }
 
-bool hpt__orphans_adopt(hpt_dispatcher_t *d, hpt__worker_t *w,
-                        int64_t study_id, int number) {
+bool hpt__orphans_adopt(hpt_dispatcher_t *d, hpt__worker_t *w, int64_t study_id,
+                        int number) {
   for (size_t i = 0; i < d->n_orphans; i++) {
     hpt__orphan_t *orphan = &d->orphans[i];
     if (hpt_study_id(orphan->study) != study_id || orphan->number != number ||
@@ -190,18 +190,18 @@ bool hpt__orphans_expire(hpt_dispatcher_t *d, uint64_t now_ms) {
               orphan->number, error.message);
     else
       hpt_log(HPT_LOG_WARN, "orphan_failed", "study=%s trial=%d worker=%s",
-              hpt_study_name(orphan->study), orphan->number,
-              orphan->worker_id);
+              hpt_study_name(orphan->study), orphan->number, orphan->worker_id);
     orphan_remove(d, i);
     any = true;
   }
   return any;
 }
 
-void hpt__leases_extend(hpt_dispatcher_t *d, uint64_t ms) {
+void hpt__leases_renew(hpt_dispatcher_t *d, uint64_t now_ms) {
   for (size_t i = 0; i < d->n_workers; i++)
     if (d->workers[i].in_use)
-      d->workers[i].last_seen_ms += ms;
+      d->workers[i].last_seen_ms = now_ms;
   for (size_t i = 0; i < d->n_orphans; i++)
-    d->orphans[i].deadline_ms += ms;
+    if (d->orphans[i].deadline_ms < now_ms + d->config.heartbeat_grace_ms)
+      d->orphans[i].deadline_ms = now_ms + d->config.heartbeat_grace_ms;
 }

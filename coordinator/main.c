@@ -16,6 +16,9 @@ static const char usage[] =
     "                               run it to the end with live progress\n"
     "  study status NAME            counts by state, best so far\n"
     "  study best NAME              the best trial\n"
+    "  study stop|resume|delete NAME\n"
+    "                               drain, restart or remove a study\n"
+    "  workers                      workers seen, their current trials\n"
     "  trials NAME [--format table|csv|json] [--top K]\n"
     "                               list trials (from the trial_history view)\n"
     "  serve [--bind ENDPOINT]      coordinator daemon for remote workers\n"
@@ -78,6 +81,8 @@ int main(int argc, char **argv) {
     return hpt_cli_trials(&cli, sub_argc, sub_argv);
   if (strcmp(command, "serve") == 0)
     return hpt_cli_serve(&cli, sub_argc, sub_argv);
+  if (strcmp(command, "workers") == 0)
+    return hpt_cli_workers(&cli, sub_argc, sub_argv);
   if (strcmp(command, "ask") == 0)
     return hpt_cli_ask(&cli, sub_argc, sub_argv);
   if (strcmp(command, "tell") == 0)

@@ -117,6 +117,7 @@ typedef struct axis {
   double lo, hi;                   /* data range shown; lo < hi */
   bool log;                        /* log10 scale; lo > 0 */
   const hpt_report_param_t *param; /* categorical: ticks are its choices */
+  bool integer;                    /* ticks on whole numbers only */
 } axis_t;
 
 typedef struct plot {
@@ -128,7 +129,7 @@ typedef struct plot {
 /* Axis over [lo, hi] (NaN: no data), widened when empty or flat and padded
  * by 5% unless `exact`. */
 static axis_t axis_make(double lo, double hi, bool log, bool exact) {
-  axis_t axis = {lo, hi, log && lo > 0 && hi > 0, NULL};
+  axis_t axis = {lo, hi, log && lo > 0 && hi > 0, NULL, false};
   if (!isfinite(lo) || !isfinite(hi))
     axis.lo = 0, axis.hi = 1, axis.log = false;
   if (axis.log) {
@@ -149,13 +150,16 @@ static axis_t axis_make(double lo, double hi, bool log, bool exact) {
 /* Axis for a search-space param: its spec bounds, its choices, or log. */
 static axis_t axis_for_param(const hpt_report_param_t *param) {
   if (param->type == HPT_PARAM_CATEGORICAL) {
-    axis_t axis = {-0.5, (double)param->n_choices - 0.5, false, param};
+    axis_t axis = {-0.5, (double)param->n_choices - 0.5, false, param, false};
     return axis;
   }
   axis_t axis = axis_make(param->low, param->high, param->log, false);
-  if (axis.log) /* a little room around the bounds, in log space */
-    axis.lo /= pow(axis.hi / axis.lo, 0.04), axis.hi *= pow(axis.hi / axis.lo,
-                                                             0.04);
+  axis.integer = param->type == HPT_PARAM_INT;
+  if (axis.log) { /* a little room around the bounds, in log space */
+    double factor = pow(axis.hi / axis.lo, 0.04);
+    axis.lo /= factor;
+    axis.hi *= factor;
+  }
   return axis;
 }
 
@@ -188,9 +192,8 @@ static int axis_ticks(const axis_t *axis, double *ticks, int max) {
     return n;
   }
   if (axis->log) {
-    for (double k = ceil(log10(axis->lo)); k <= floor(log10(axis->hi)) &&
-                                           n < max;
-         k++)
+    for (double k = ceil(log10(axis->lo));
+         k <= floor(log10(axis->hi)) && n < max; k++)
       ticks[n++] = pow(10, k);
     if (n >= 2)
       return n;
@@ -199,6 +202,8 @@ static int axis_ticks(const axis_t *axis, double *ticks, int max) {
   double range = axis->hi - axis->lo, raw = range / 5;
   double magnitude = pow(10, floor(log10(raw))), f = raw / magnitude;
   double step = (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * magnitude;
+  if (axis->integer && step < 1)
+    step = 1;
   for (double t = ceil(axis->lo / step) * step; t <= axis->hi && n < max;
        t += step) {
     double tick = fabs(t) < step * 1e-9 ? 0 : t;
@@ -304,10 +309,15 @@ static void chart_history(const hpt_report_t *report, FILE *out) {
   }
   double first = report->trials[0].number;
   double last = report->trials[report->n_trials - 1].number;
-  plot_t plot = {out, 80, 20, CHART_WIDTH - 110, 300,
+  plot_t plot = {out,
+                 80,
+                 20,
+                 CHART_WIDTH - 110,
+                 300,
                  axis_make(first, last, false, false),
                  axis_make(lo, hi, false, false)};
-  svg_open(out, "history", CHART_WIDTH, 370);
+  plot.x.integer = true;
+  svg_open(out, "history", CHART_WIDTH, 390);
   plot_frame(&plot, "trial number", "objective value");
   double best = NAN;
   fputs("<polyline class=\"best\" fill=\"none\" stroke=\"" COLOR_BEST
@@ -333,8 +343,8 @@ static void chart_history(const hpt_report_t *report, FILE *out) {
               px(&plot, trial->number), py(&plot, trial->value), trial->number,
               trial->value);
   }
-  legend(out, plot.left + 10, 350, COLOR_COMPLETE, "objective value");
-  legend(out, plot.left + 170, 350, COLOR_BEST, "best so far");
+  legend(out, plot.left + 10, 380, COLOR_COMPLETE, "objective value");
+  legend(out, plot.left + 170, 380, COLOR_BEST, "best so far");
   fputs("</svg>\n", out);
 }
 
@@ -356,10 +366,15 @@ static void chart_intermediate(const hpt_report_t *report, FILE *out) {
     fputs("<p class=\"empty\">No intermediate values reported.</p>\n", out);
     return;
   }
-  plot_t plot = {out, 80, 20, CHART_WIDTH - 110, 300,
+  plot_t plot = {out,
+                 80,
+                 20,
+                 CHART_WIDTH - 110,
+                 300,
                  axis_make(step_lo, step_hi, false, false),
                  axis_make(lo, hi, false, false)};
-  svg_open(out, "intermediate", CHART_WIDTH, 370);
+  plot.x.integer = true;
+  svg_open(out, "intermediate", CHART_WIDTH, 390);
   plot_frame(&plot, "step", "intermediate value");
   /* Pruned trials last, so that they show above the others. */
   for (int pass = 0; pass < 2; pass++) {
@@ -395,10 +410,10 @@ static void chart_intermediate(const hpt_report_t *report, FILE *out) {
       fputs("</g>\n", out);
     }
   }
-  legend(out, plot.left + 10, 350, COLOR_COMPLETE, "COMPLETE");
-  legend(out, plot.left + 130, 350, COLOR_PRUNED, "PRUNED (x: where pruned)");
-  legend(out, plot.left + 350, 350, COLOR_FAIL, "FAIL");
-  legend(out, plot.left + 430, 350, COLOR_RUNNING, "RUNNING");
+  legend(out, plot.left + 10, 380, COLOR_COMPLETE, "COMPLETE");
+  legend(out, plot.left + 130, 380, COLOR_PRUNED, "PRUNED (x: where pruned)");
+  legend(out, plot.left + 350, 380, COLOR_FAIL, "FAIL");
+  legend(out, plot.left + 430, 380, COLOR_RUNNING, "RUNNING");
   fputs("</svg>\n", out);
 }
 
@@ -422,8 +437,15 @@ static double epsilon_squared(pair_t *pairs, size_t n, bool categorical) {
   size_t distinct = 1;
   for (size_t i = 1; i < n; i++)
     distinct += pairs[i].param != pairs[i - 1].param;
-  size_t bins = categorical || distinct <= IMPORTANCE_BINS ? distinct
-                                                           : IMPORTANCE_BINS;
+  /* About 2 or more trials per bin on average, so the bins cannot simply
+   * memorise the values. */
+  size_t bins = distinct;
+  if (!categorical) {
+    bins = bins < IMPORTANCE_BINS ? bins : IMPORTANCE_BINS;
+    bins = bins < n / 2 ? bins : n / 2;
+  } else if (bins >= n) {
+    return NAN;
+  }
   double mean = 0, total = 0, between = 0;
   for (size_t i = 0; i < n; i++)
     mean += pairs[i].value / (double)n;
@@ -447,9 +469,9 @@ static double epsilon_squared(pair_t *pairs, size_t n, bool categorical) {
     k++, start = i;
   }
   double within = total - between;
-  double epsilon = n > k ? (between - (double)(k - 1) * within / (double)(n - k)) /
-                               total
-                         : between / total;
+  double epsilon =
+      n > k ? (between - (double)(k - 1) * within / (double)(n - k)) / total
+            : between / total;
   return epsilon < 0 ? 0 : epsilon > 1 ? 1 : epsilon;
 }
 
@@ -476,8 +498,9 @@ static int chart_importance(const hpt_report_t *report, FILE *out,
     sum += isnan(scores[p]) ? 0 : scores[p];
     /* insertion sort, best first, NaN last */
     size_t at = p;
-    while (at > 0 && (isnan(scores[order[at - 1]]) ||
-                      (!isnan(scores[p]) && scores[order[at - 1]] < scores[p]))) {
+    while (at > 0 &&
+           (isnan(scores[order[at - 1]]) ||
+            (!isnan(scores[p]) && scores[order[at - 1]] < scores[p]))) {
       order[at] = order[at - 1];
       at--;
     }
@@ -501,7 +524,8 @@ static int chart_importance(const hpt_report_t *report, FILE *out,
     svg_open(out, "importance", CHART_WIDTH, height);
     for (size_t i = 0; i < n_params; i++) {
       size_t p = order[i];
-      double y = 15 + 30 * (double)i, share = isnan(scores[p]) ? 0 : scores[p] / sum;
+      double y = 15 + 30 * (double)i,
+             share = isnan(scores[p]) ? 0 : scores[p] / sum;
       fputs("<text x=\"240\" y=\"", out);
       fprintf(out, "%.1f\" text-anchor=\"end\">", y + 15);
       hpt_report_html_escape(out, report->params[p].name);
@@ -620,7 +644,12 @@ static void chart_slices(const hpt_report_t *report, FILE *out) {
   fputs("<div class=\"slices\">\n", out);
   for (size_t p = 0; p < report->n_params; p++) {
     const hpt_report_param_t *param = &report->params[p];
-    plot_t plot = {out, 70, 15, 300, 200, axis_for_param(param),
+    plot_t plot = {out,
+                   70,
+                   15,
+                   300,
+                   200,
+                   axis_for_param(param),
                    axis_make(lo, hi, false, false)};
     svg_open(out, "slice", 390, 270);
     plot_frame(&plot, param->name, "objective value");
@@ -629,9 +658,9 @@ static void chart_slices(const hpt_report_t *report, FILE *out) {
       if (!finite_value(trial) || !in_axis(&plot.x, trial->params[p]))
         continue;
       char color[32], value[256];
-      ramp_color(last > first ? 0.2 + 0.8 * (trial->number - first) /
-                                          (last - first)
-                              : 1,
+      ramp_color(last > first
+                     ? 0.2 + 0.8 * (trial->number - first) / (last - first)
+                     : 1,
                  color, sizeof color);
       param_text(param, trial->params[p], value, sizeof value);
       fprintf(out,
@@ -679,8 +708,9 @@ static void header(const hpt_report_t *report, FILE *out) {
   if (best == NULL) {
     fputs("<tr><th>best</th><td>-</td></tr>\n", out);
   } else {
-    fprintf(out, "<tr><th>best</th><td class=\"best\">%.6g (trial %d)</td></tr>"
-                 "\n<tr><th>best params</th><td><code>",
+    fprintf(out,
+            "<tr><th>best</th><td class=\"best\">%.6g (trial %d)</td></tr>"
+            "\n<tr><th>best params</th><td><code>",
             best->value, best->number);
     hpt_report_html_escape(out, best->params_json);
     fputs("</code></td></tr>\n", out);
@@ -796,8 +826,7 @@ int hpt_report_html_write(const hpt_report_t *report, FILE *out,
   fputs("</section>\n", out);
   section_open(out, "slice", "Slice plots",
                "Objective value of each COMPLETE trial against one param.");
-  if (report->n_trials > 0)
-    chart_slices(report, out);
+  chart_slices(report, out);
   fputs("</section>\n<p class=\"note\">Written by hpt.</p>\n</body>\n"
         "</html>\n",
         out);

@@ -32,34 +32,34 @@
 
 /* One search-space parameter, as the report shows it. */
 typedef struct hpt_report_param {
-  char *name;            /* owned */
+  char *name; /* owned */
   hpt_param_type_t type;
-  double low, high;      /* float, int: bounds */
-  bool log;              /* float, int: log scale */
-  size_t n_choices;      /* categorical */
-  char **choices;        /* categorical: display text of each choice; owned */
+  double low, high; /* float, int: bounds */
+  bool log;         /* float, int: log scale */
+  size_t n_choices; /* categorical */
+  char **choices;   /* categorical: display text of each choice; owned */
 } hpt_report_param_t;
 
 /* One trial. */
 typedef struct hpt_report_trial {
   int number;
   hpt_trial_state_t state;
-  double value;          /* NaN: none */
-  double duration_s;     /* NaN: unknown */
-  double *params;        /* n_params internal values (choice index for
-                            categoricals), NaN = absent; owned */
-  char *params_json;     /* display form, {"lr":0.01,...}; owned, never NULL */
-  size_t n_steps;        /* intermediate values, by step */
-  int *steps;            /* owned */
-  double *step_values;   /* owned; NaN where NaN was reported */
+  double value;        /* NaN: none */
+  double duration_s;   /* NaN: unknown */
+  double *params;      /* n_params internal values (choice index for
+                          categoricals), NaN = absent; owned */
+  char *params_json;   /* display form, {"lr":0.01,...}; owned, never NULL */
+  size_t n_steps;      /* intermediate values, by step */
+  int *steps;          /* owned */
+  double *step_values; /* owned; NaN where NaN was reported */
 } hpt_report_trial_t;
 
 /* Everything one report shows. */
 typedef struct hpt_report {
-  char *study_name;      /* owned */
+  char *study_name; /* owned */
   hpt_direction_t direction;
-  int budget;            /* the spec's n_trials */
-  bool complete;         /* study state COMPLETE */
+  int budget;    /* the spec's n_trials */
+  bool complete; /* study state COMPLETE */
   size_t n_params;
   hpt_report_param_t *params; /* owned, spec order */
   size_t n_trials;

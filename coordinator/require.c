@@ -55,8 +55,7 @@ int hpt_require_validate(const hpt_options_t *require, hpt_error_t *error) {
     if (strcmp(option->key, "device") == 0 && option->is_list)
       return HPT_ERR(error, HPT_EINVAL,
                      "%s:%d: require.device: expected one device kind",
-                     require->source ? require->source : "spec",
-                     option->line);
+                     require->source ? require->source : "spec", option->line);
   }
   return HPT_OK;
 }

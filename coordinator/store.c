@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "store_internal.h"
@@ -51,18 +52,67 @@ int hpt__store_result_error(hpt_store_t *store, const PGresult *result,
   return HPT_ERR(error, HPT_EDB, "%s", message[0] ? message : "query failed");
 }
 
+static double monotonic_s(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+bool hpt__store_recover(hpt_store_t *store, hpt_error_t *error) {
+  if (store->in_transaction || PQstatus(store->conn) != CONNECTION_BAD)
+    return false;
+  double started = monotonic_s(), delay = 0.1;
+  bool warned = false;
+  for (;;) {
+    double away = monotonic_s() - started;
+    if (away >= store->outage_limit_s) {
+      HPT_ERR(error, HPT_EDB, "database unreachable for %.0f s, giving up: %s",
+              away, error ? error->message : "connection lost");
+      return false;
+    }
+    if (!warned && away >= store->outage_warn_s) {
+      hpt_log(HPT_LOG_ERROR, "database_unreachable",
+              "seconds=%.0f note=\"nothing is dispatched and no result is "
+              "dropped while it is away; retrying until %.0f s\"",
+              away, store->outage_limit_s);
+      warned = true;
+    } else {
+      hpt_log(HPT_LOG_WARN, "database_lost", "away_s=%.1f retry_in_s=%.1f",
+              away, delay);
+    }
+    struct timespec pause = {.tv_sec = (time_t)delay,
+                             .tv_nsec = (long)((delay - (time_t)delay) * 1e9)};
+    nanosleep(&pause, NULL);
+    delay = delay * 2 > 5.0 ? 5.0 : delay * 2;
+    PQreset(store->conn);
+    if (PQstatus(store->conn) == CONNECTION_OK) {
+      PGresult *zone = PQexec(store->conn, "SET TIME ZONE 'UTC'");
+      PQclear(zone);
+      hpt_log(HPT_LOG_WARN, "database_back", "away_s=%.1f",
+              monotonic_s() - started);
+      return true;
+    }
+  }
+}
+
 int hpt__store_exec(hpt_store_t *store, const char *sql, int n_params,
                     const char *const *params, PGresult **result,
                     hpt_error_t *error) {
   if (result != NULL)
     *result = NULL;
-  PGresult *res =
-      PQexecParams(store->conn, sql, n_params, NULL, params, NULL, NULL, 0);
-  ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+  PGresult *res;
+  ExecStatusType status;
+  for (;;) {
+    res = PQexecParams(store->conn, sql, n_params, NULL, params, NULL, NULL, 0);
+    status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
+      break;
     int rc = hpt__store_result_error(store, res, error);
     PQclear(res);
-    return rc;
+    /* Outside a transaction a statement is retried once the server is back;
+     * inside one, the whole transaction is (HPT__STORE_RETRYING). */
+    if (!hpt__store_recover(store, error))
+      return rc;
   }
   if (result != NULL)
     *result = res;
@@ -72,15 +122,22 @@ int hpt__store_exec(hpt_store_t *store, const char *sql, int n_params,
 }
 
 int hpt__store_begin(hpt_store_t *store, hpt_error_t *error) {
-  return hpt__store_exec(store, "BEGIN", 0, NULL, NULL, error);
+  int rc = hpt__store_exec(store, "BEGIN", 0, NULL, NULL, error);
+  store->in_transaction = rc == HPT_OK;
+  return rc;
 }
 
 int hpt__store_commit(hpt_store_t *store, hpt_error_t *error) {
-  return hpt__store_exec(store, "COMMIT", 0, NULL, NULL, error);
+  int rc = hpt__store_exec(store, "COMMIT", 0, NULL, NULL, error);
+  store->in_transaction = false;
+  return rc;
 }
 
 void hpt__store_rollback(hpt_store_t *store) {
   hpt_error_t error;
+  store->in_transaction = false;
+  if (PQstatus(store->conn) == CONNECTION_BAD)
+    return; /* nothing to roll back: the server dropped the transaction */
   if (hpt__store_exec(store, "ROLLBACK", 0, NULL, NULL, &error) != HPT_OK)
     hpt_log(HPT_LOG_WARN, "store_rollback_failed", "message=\"%s\"",
             error.message);
@@ -256,6 +313,11 @@ int hpt_store_open(const char *conninfo, hpt_store_t **store,
     free(opened);
     return error ? error->code : HPT_EDB;
   }
+  opened->outage_warn_s = 10;
+  opened->outage_limit_s = 600;
+  const char *limit = getenv("HPT_DB_OUTAGE_LIMIT_S");
+  if (limit != NULL && strtod(limit, NULL) > 0)
+    opened->outage_limit_s = strtod(limit, NULL);
   /* Timestamps leave the store as UTC, whatever the server's zone. */
   int rc = hpt__store_exec(opened, "SET TIME ZONE 'UTC'", 0, NULL, NULL, error);
   if (rc != HPT_OK) {
@@ -276,7 +338,7 @@ void hpt_store_close(hpt_store_t **store) {
 
 int hpt_store_database_ensure(const char *conninfo, const char *name,
                               hpt_error_t *error) {
-  hpt_store_t store = {connect_to(conninfo, error)};
+  hpt_store_t store = {.conn = connect_to(conninfo, error)};
   if (store.conn == NULL)
     return error ? error->code : HPT_EDB;
   PGresult *result = NULL;
@@ -379,8 +441,8 @@ out:
   return rc;
 }
 
-int hpt_store_study_create(hpt_store_t *store, const hpt_spec_t *spec,
-                           int64_t *study_id, hpt_error_t *error) {
+static int study_create_once(hpt_store_t *store, const hpt_spec_t *spec,
+                             int64_t *study_id, hpt_error_t *error) {
   if (study_id != NULL)
     *study_id = 0;
   json_buffer_t sampler = {0}, pruner = {0}, objective = {0};
@@ -438,6 +500,12 @@ out:
   free(pruner.data);
   free(objective.data);
   return rc;
+}
+
+int hpt_store_study_create(hpt_store_t *store, const hpt_spec_t *spec,
+                           int64_t *study_id, hpt_error_t *error) {
+  HPT__STORE_RETRYING(store, error,
+                      study_create_once(store, spec, study_id, error));
 }
 
 static char *copy_text(const PGresult *result, int row, int column) {

@@ -205,6 +205,10 @@ int hpt_store_print_trials(hpt_store_t *store, const char *study_name,
                            hpt_format_t format, int top, FILE *out,
                            hpt_error_t *error);
 
+/* Writes the workers this database has seen, most recent first: id, host,
+ * devices, the trial each runs now, last heartbeat. */
+int hpt_store_print_workers(hpt_store_t *store, FILE *out, hpt_error_t *error);
+
 typedef struct hpt_study_summary {
   int64_t id;
   hpt_direction_t direction;

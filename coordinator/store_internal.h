@@ -6,14 +6,35 @@
 #define HPT_STORE_INTERNAL_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
 #include "store.h"
 
 struct hpt_store {
-  PGconn *conn; /* owned; one connection, one thread at a time */
+  PGconn *conn;          /* owned; one connection, one thread at a time */
+  bool in_transaction;   /* between hpt__store_begin and commit/rollback */
+  double outage_warn_s;  /* say loudly that the database is away after this */
+  double outage_limit_s; /* give up (HPT_EDB) after this */
 };
+
+/* After a failed statement: if the connection itself is lost, waits for
+ * the server to come back (reconnecting with backoff, logging as it goes)
+ * and returns true: the caller may run its statement or transaction again.
+ * Returns false when the failure was not a lost connection, or the outage
+ * outlasted outage_limit_s. Never call inside a transaction. */
+bool hpt__store_recover(hpt_store_t *store, hpt_error_t *error);
+
+/* Runs `call` (an int expression) again after every recovered outage. */
+#define HPT__STORE_RETRYING(store, error, call)                                \
+  do {                                                                         \
+    int retrying_rc_;                                                          \
+    while ((retrying_rc_ = (call)) == HPT_EDB &&                               \
+           hpt__store_recover((store), (error)))                               \
+      ;                                                                        \
+    return retrying_rc_;                                                       \
+  } while (0)
 
 /* Runs `sql` with text parameters (NULL entries are SQL NULL). On success,
  * when `result` is not NULL, *result holds the PGresult (caller PQclear()s

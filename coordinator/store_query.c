@@ -288,3 +288,43 @@ int hpt_store_study_summary(hpt_store_t *store, const char *study_name,
   PQclear(result);
   return HPT_OK;
 }
+
+/* ---- workers --------------------------------------------------------------
+ */
+
+int hpt_store_print_workers(hpt_store_t *store, FILE *out, hpt_error_t *error) {
+  PGresult *result = NULL;
+  int rc = hpt__store_exec(
+      store,
+      "SELECT w.id, COALESCE(w.hostname, ''), COALESCE(w.devices, ''),"
+      " COALESCE((SELECT string_agg(s.name || ':' || t.number, ', ')"
+      "             FROM trials t JOIN studies s ON s.id = t.study_id"
+      "            WHERE t.worker_id = w.id AND t.state = 'RUNNING'), '-'),"
+      " to_char(w.last_seen, 'YYYY-MM-DD HH24:MI:SS'),"
+      " round(extract(epoch FROM now() - w.last_seen))::bigint"
+      " FROM workers w ORDER BY w.last_seen DESC, w.id",
+      0, NULL, &result, error);
+  if (rc != HPT_OK)
+    return rc;
+  static const char *const headers[] = {"worker", "host", "devices",
+                                        "current trial", "last heartbeat"};
+  int widths[5];
+  for (int c = 0; c < 5; c++) {
+    widths[c] = (int)strlen(headers[c]);
+    for (int r = 0; r < PQntuples(result); r++)
+      if ((int)strlen(PQgetvalue(result, r, c)) > widths[c])
+        widths[c] = (int)strlen(PQgetvalue(result, r, c));
+  }
+  for (int c = 0; c < 5; c++)
+    fprintf(out, "%-*s%s", widths[c], headers[c], c < 4 ? "  " : "\n");
+  for (int r = 0; r < PQntuples(result); r++) {
+    for (int c = 0; c < 4; c++)
+      fprintf(out, "%-*s  ", widths[c], PQgetvalue(result, r, c));
+    fprintf(out, "%s (%ss ago)\n", PQgetvalue(result, r, 4),
+            PQgetvalue(result, r, 5));
+  }
+  PQclear(result);
+  if (fflush(out) != 0 || ferror(out))
+    return HPT_ERR(error, HPT_EIO, "cannot write the worker listing");
+  return HPT_OK;
+}

@@ -53,20 +53,29 @@ static const char trials_csv_sql[] =
     "SELECT t.number, t.state, t.value, COALESCE((SELECT"
     " jsonb_object_agg(p.name, p.value_json) FROM trial_params p"
     " WHERE p.trial_id = t.id), '{}')::text, t.worker_id,"
-    " " TIME_TEXT("t.started_at") ", " TIME_TEXT("t.finished_at") ","
-    " t.duration_s, t.fail_reason, " TIME_TEXT("t.created_at") ","
-    " COALESCE((SELECT json_object_agg(v.step, v.value ORDER BY v.step)"
-    "  FROM trial_intermediate_values v WHERE v.trial_id = t.id), '{}')::text,"
-    " COALESCE((SELECT json_object_agg(m.name, m.value ORDER BY m.name)"
-    "  FROM trial_metrics m WHERE m.trial_id = t.id), '{}')::text"
-    " FROM trials t WHERE t.study_id = $1 ORDER BY t.number";
+    " " TIME_TEXT("t.started_at") ", " TIME_TEXT(
+        "t.finished_at") ","
+                         " t.duration_s, t.fail_reason, " TIME_TEXT(
+                             "t.created_at") ","
+                                             " COALESCE((SELECT "
+                                             "json_object_agg(v.step, v.value "
+                                             "ORDER BY v.step)"
+                                             "  FROM trial_intermediate_values "
+                                             "v WHERE v.trial_id = t.id), "
+                                             "'{}')::text,"
+                                             " COALESCE((SELECT "
+                                             "json_object_agg(m.name, m.value "
+                                             "ORDER BY m.name)"
+                                             "  FROM trial_metrics m WHERE "
+                                             "m.trial_id = t.id), '{}')::text"
+                                             " FROM trials t WHERE t.study_id "
+                                             "= $1 ORDER BY t.number";
 
 enum { CSV_FIXED = 10, CSV_STEPS = 10, CSV_METRICS = 11 };
 
 static const char *const csv_fixed_names[CSV_FIXED] = {
-    "number",      "state",      "value",       "params",
-    "worker",      "started_at", "finished_at", "duration_s",
-    "fail_reason", "created_at"};
+    "number",     "state",       "value",      "params",      "worker",
+    "started_at", "finished_at", "duration_s", "fail_reason", "created_at"};
 
 /* RFC 4180: quoted when it holds a comma, quote or line break. */
 static void csv_field(const char *text, FILE *out) {
@@ -86,8 +95,9 @@ static void csv_field(const char *text, FILE *out) {
 static void write_json(const PGresult *study, PGresult *trials, FILE *out) {
   char *object = PQgetvalue(study, 0, 1);
   hpt__store_json_compact(object);
-  fprintf(out, "{\n  \"format\": \"hpt-study\",\n  \"version\": 1,\n"
-               "  \"study\": %s,\n  \"trials\": [",
+  fprintf(out,
+          "{\n  \"format\": \"hpt-study\",\n  \"version\": 1,\n"
+          "  \"study\": %s,\n  \"trials\": [",
           object);
   int n = PQntuples(trials);
   for (int row = 0; row < n; row++) {
@@ -144,8 +154,7 @@ static void write_csv(PGresult *trials, const PGresult *names,
 }
 
 int hpt_store_study_export(hpt_store_t *store, const char *study_name,
-                           hpt_format_t format, FILE *out,
-                           hpt_error_t *error) {
+                           hpt_format_t format, FILE *out, hpt_error_t *error) {
   const char *params[] = {study_name};
   PGresult *study = NULL, *trials = NULL, *names = NULL, *values = NULL;
   int rc = hpt__store_exec(store, study_json_sql, 1, params, &study, error);
@@ -179,8 +188,7 @@ int hpt_store_study_export(hpt_store_t *store, const char *study_name,
       write_csv(trials, names, values, out);
   }
   if (rc == HPT_OK && (fflush(out) != 0 || ferror(out)))
-    rc = HPT_ERR(error, HPT_EIO, "cannot write the export of '%s'",
-                 study_name);
+    rc = HPT_ERR(error, HPT_EIO, "cannot write the export of '%s'", study_name);
 out:
   PQclear(study);
   PQclear(trials);
@@ -238,10 +246,9 @@ static const char *const import_sql[] = {
     " CROSS JOIN LATERAL jsonb_each(COALESCE(t->'metrics', '{}')) m",
 };
 
-static const char *const import_what[] = {"study.params", "trials",
-                                          "trials[].params",
-                                          "trials[].intermediate_values",
-                                          "trials[].metrics"};
+static const char *const import_what[] = {
+    "study.params", "trials", "trials[].params", "trials[].intermediate_values",
+    "trials[].metrics"};
 
 int hpt_store_study_import(hpt_store_t *store, const char *document,
                            const char *name, int *n_trials,

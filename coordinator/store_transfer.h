@@ -56,7 +56,6 @@ int hpt_store_study_export(hpt_store_t *store, const char *study_name,
  * failure. *n_trials (may be
  * NULL) = trials imported. */
 int hpt_store_study_import(hpt_store_t *store, const char *document,
-                           const char *name, int *n_trials,
-                           hpt_error_t *error);
+                           const char *name, int *n_trials, hpt_error_t *error);
 
 #endif

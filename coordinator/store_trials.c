@@ -153,10 +153,10 @@ out:
 
 /* Inserts a trial and its params in one transaction: RUNNING on worker_id
  * (a new trial) or WAITING with retry_of (a queued retry). */
-static int insert_trial(hpt_store_t *store, int64_t study_id, int number,
-                        const hpt_space_t *space, const double *params,
-                        const char *worker_id, int retry_of,
-                        hpt_error_t *error) {
+static int insert_trial_once(hpt_store_t *store, int64_t study_id, int number,
+                             const hpt_space_t *space, const double *params,
+                             const char *worker_id, int retry_of,
+                             hpt_error_t *error) {
   char id[24], num[16], retry_text[16];
   format_key(study_id, number, id, sizeof id, num, sizeof num);
   snprintf(retry_text, sizeof retry_text, "%d", retry_of);
@@ -212,6 +212,15 @@ fail:
   return rc;
 }
 
+static int insert_trial(hpt_store_t *store, int64_t study_id, int number,
+                        const hpt_space_t *space, const double *params,
+                        const char *worker_id, int retry_of,
+                        hpt_error_t *error) {
+  HPT__STORE_RETRYING(store, error,
+                      insert_trial_once(store, study_id, number, space, params,
+                                        worker_id, retry_of, error));
+}
+
 int hpt_store_trial_start(hpt_store_t *store, int64_t study_id, int number,
                           const hpt_space_t *space, const double *params,
                           const char *worker_id, hpt_error_t *error) {
@@ -233,12 +242,13 @@ int hpt_store_trial_claim(hpt_store_t *store, int64_t study_id, int number,
   format_key(study_id, number, id, sizeof id, num, sizeof num);
   const char *params[] = {id, num, worker_id};
   PGresult *result = NULL;
-  int rc = hpt__store_exec(store,
-                           "UPDATE trials SET state = 'RUNNING', worker_id = $3,"
-                           " started_at = now(), heartbeat_at = now()"
-                           " WHERE study_id = $1 AND number = $2"
-                           " AND state = 'WAITING' RETURNING id",
-                           3, params, &result, error);
+  int rc =
+      hpt__store_exec(store,
+                      "UPDATE trials SET state = 'RUNNING', worker_id = $3,"
+                      " started_at = now(), heartbeat_at = now()"
+                      " WHERE study_id = $1 AND number = $2"
+                      " AND state = 'WAITING' RETURNING id",
+                      3, params, &result, error);
   if (rc == HPT_OK && PQntuples(result) == 0)
     rc = HPT_ERR(error, HPT_ESTATE, "trial %d of study %s is not WAITING",
                  number, id);
@@ -343,11 +353,11 @@ int hpt_store_trial_heartbeat(hpt_store_t *store, int64_t study_id, int number,
   return rc;
 }
 
-int hpt_store_trial_finish(hpt_store_t *store, int64_t study_id, int number,
-                           hpt_trial_state_t state, double value,
-                           double duration_s, const hpt_metric_t *metrics,
-                           size_t n_metrics, const char *fail_reason,
-                           hpt_error_t *error) {
+static int trial_finish_once(hpt_store_t *store, int64_t study_id, int number,
+                             hpt_trial_state_t state, double value,
+                             double duration_s, const hpt_metric_t *metrics,
+                             size_t n_metrics, const char *fail_reason,
+                             hpt_error_t *error) {
   if (state != HPT_TRIAL_COMPLETE && state != HPT_TRIAL_PRUNED &&
       state != HPT_TRIAL_FAIL)
     return HPT_ERR(error, HPT_EINVAL, "a trial cannot finish as %s",
@@ -404,6 +414,17 @@ fail:
   PQclear(result);
   hpt__store_rollback(store);
   return rc;
+}
+
+int hpt_store_trial_finish(hpt_store_t *store, int64_t study_id, int number,
+                           hpt_trial_state_t state, double value,
+                           double duration_s, const hpt_metric_t *metrics,
+                           size_t n_metrics, const char *fail_reason,
+                           hpt_error_t *error) {
+  HPT__STORE_RETRYING(store, error,
+                      trial_finish_once(store, study_id, number, state, value,
+                                        duration_s, metrics, n_metrics,
+                                        fail_reason, error));
 }
 
 int hpt_store_trials_fail_running(hpt_store_t *store, int64_t study_id,

@@ -24,12 +24,12 @@ struct hpt_study {
   hpt_sampler_t *sampler;
   hpt_pruner_t *pruner;
   hpt_history_t history;
-  int sampled;  /* trials that are not retries: the budget's count */
+  int sampled; /* trials that are not retries: the budget's count */
   int running;
   int finished; /* final outcomes: COMPLETE, PRUNED, FAIL not retried */
   int complete, pruned, failed, retried; /* counts by outcome */
-  int best_number;                      /* -1: no COMPLETE trial yet */
-  queued_retry_t *queue; /* WAITING retries, oldest first */
+  int best_number;                       /* -1: no COMPLETE trial yet */
+  queued_retry_t *queue;                 /* WAITING retries, oldest first */
   size_t queue_length, queue_capacity;
   bool paused;
   bool marked_complete;
@@ -202,8 +202,8 @@ bool hpt_study_paused(const hpt_study_t *study) { return study->paused; }
 static int claim_retry(hpt_study_t *study, size_t index, const char *worker_id,
                        int *number, hpt_error_t *error) {
   int retry = study->queue[index].number;
-  int rc = hpt_store_trial_claim(study->store, study->id, retry, worker_id,
-                                 error);
+  int rc =
+      hpt_store_trial_claim(study->store, study->id, retry, worker_id, error);
   if (rc < 0)
     return rc;
   hpt_trial_t *trial = hpt_history_find(&study->history, retry);
@@ -215,19 +215,19 @@ static int claim_retry(hpt_study_t *study, size_t index, const char *worker_id,
   return HPT_OK;
 }
 
-static int sample_trial(hpt_study_t *study, const char *worker_id,
-                        int *number, hpt_error_t *error) {
+static int sample_trial(hpt_study_t *study, const char *worker_id, int *number,
+                        hpt_error_t *error) {
   size_t n_params = study->spec->space.n_params;
   double *params = calloc(n_params ? n_params : 1, sizeof *params);
   if (params == NULL)
     return HPT_ERR(error, HPT_ENOMEM, "out of memory sampling a trial");
   int next = hpt_history_next_number(&study->history);
-  int rc = hpt_sampler_suggest(study->sampler, &study->history, next, params,
-                               error);
+  int rc =
+      hpt_sampler_suggest(study->sampler, &study->history, next, params, error);
   if (rc < 0)
     goto out;
-  rc = hpt_store_trial_start(study->store, study->id, next,
-                             &study->spec->space, params, worker_id, error);
+  rc = hpt_store_trial_start(study->store, study->id, next, &study->spec->space,
+                             params, worker_id, error);
   if (rc < 0)
     goto out;
   rc = hpt_history_add(&study->history, next, HPT_TRIAL_RUNNING, params, NULL,
@@ -332,8 +332,8 @@ static int enqueue_retry(hpt_study_t *study, hpt_trial_t *failed,
     memcpy(params, failed->params, n_params * sizeof *params);
   }
   failed->retried = true;
-  rc = hpt_history_add(&study->history, next, HPT_TRIAL_WAITING, params,
-                       &retry, error);
+  rc = hpt_history_add(&study->history, next, HPT_TRIAL_WAITING, params, &retry,
+                       error);
   free(params);
   if (rc < 0)
     return rc;
@@ -366,8 +366,8 @@ int hpt_study_finish(hpt_study_t *study, int number,
   study->running--;
   bool retry = state == HPT_TRIAL_FAIL && outcome->retryable &&
                attempts(study, trial) <= study->spec->max_retries;
-  if (retry && (rc = enqueue_retry(study, trial, outcome->worker_id, error)) <
-                   0) {
+  if (retry &&
+      (rc = enqueue_retry(study, trial, outcome->worker_id, error)) < 0) {
     /* The trial stays a final FAIL: the study must not wait for a retry
      * that was never queued. */
     hpt_log(HPT_LOG_ERROR, "retry_enqueue_failed", "study=%s trial=%d",
@@ -382,8 +382,8 @@ int hpt_study_finish(hpt_study_t *study, int number,
         study->best_number >= 0
             ? hpt_history_find(&study->history, study->best_number)
             : NULL;
-    if (best == NULL || hpt_direction_better(study->spec->direction, value,
-                                             best->value))
+    if (best == NULL ||
+        hpt_direction_better(study->spec->direction, value, best->value))
       study->best_number = number;
   } else if (state == HPT_TRIAL_PRUNED) {
     study->pruned++;

@@ -31,7 +31,7 @@ typedef struct hpt_study hpt_study_t;
 typedef struct hpt_study_progress {
   int n_trials; /* budget */
   int running;
-  int waiting;  /* queued retries */
+  int waiting; /* queued retries */
   int complete;
   int pruned;
   int failed;   /* FAIL with no retry left */
@@ -49,10 +49,10 @@ typedef struct hpt_trial_outcome {
   double duration_s;           /* NaN: the time since it started */
   const hpt_metric_t *metrics; /* may be NULL */
   size_t n_metrics;
-  const char *fail_reason;     /* FAIL */
-  bool retryable;              /* FAIL not caused by the objective */
-  const char *worker_id;       /* where it ran: a retry avoids it; may be
-                                  NULL */
+  const char *fail_reason; /* FAIL */
+  bool retryable;          /* FAIL not caused by the objective */
+  const char *worker_id;   /* where it ran: a retry avoids it; may be
+                              NULL */
 } hpt_trial_outcome_t;
 
 /* Loads study `name`: its spec (as stored), sampler, pruner and history

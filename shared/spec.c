@@ -11,8 +11,8 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +23,8 @@
 #define NAME_MAX_LENGTH 128
 
 static const char *const top_keys[] = {
-    "name",      "direction", "n_trials", "max_parallel", "max_retries",
-    "weight",    "require",   "sampler",  "pruner",       "params",
-    "objective", NULL};
+    "name",    "direction", "n_trials", "max_parallel", "max_retries", "weight",
+    "require", "sampler",   "pruner",   "params",       "objective",   NULL};
 
 static const char top_keys_text[] =
     "name, direction, n_trials, max_parallel, max_retries, weight, require, "

@@ -108,8 +108,7 @@ static void send_heartbeat(daemon_state_t *s) {
 
 /* retryable: the failure is not the objective's (see hpt.proto). */
 static void send_failed(daemon_state_t *s, int64_t study_id, int number,
-                        const char *reason, double duration_s,
-                        bool retryable) {
+                        const char *reason, double duration_s, bool retryable) {
   Hpt__TrialFailed failed = HPT__TRIAL_FAILED__INIT;
   failed.study_id = study_id;
   failed.number = number;
@@ -316,13 +315,12 @@ static char **trial_args(daemon_state_t *s, const Hpt__TrialAssign *assign,
       for (size_t j = 0; j < setting->n_values && !bad; j++) {
         snprintf(text, sizeof text, "%s[]=%s", setting->key,
                  setting->values[j]);
-        bad = push_arg(&args, count, "--setting") ||
-              push_arg(&args, count, text);
+        bad =
+            push_arg(&args, count, "--setting") || push_arg(&args, count, text);
       }
     } else {
       snprintf(text, sizeof text, "%s=%s", setting->key, setting->value);
-      bad =
-          push_arg(&args, count, "--setting") || push_arg(&args, count, text);
+      bad = push_arg(&args, count, "--setting") || push_arg(&args, count, text);
     }
   }
   /* The params twice: as text for --param, and as one typed JSON object

@@ -63,8 +63,9 @@ int main(int argc, char **argv) {
       char *end = NULL;
       config.memory_gb = strtod(argv[++i], &end);
       if (end == argv[i] || *end != '\0' || config.memory_gb < 0) {
-        fprintf(stderr, "hpt-worker: --memory-gb: expected a number, got "
-                        "'%s'\n",
+        fprintf(stderr,
+                "hpt-worker: --memory-gb: expected a number, got "
+                "'%s'\n",
                 argv[i]);
         return 2;
       }

@@ -75,6 +75,9 @@ static void print_progress(run_state_t *r, bool final) {
     return;
   hpt_study_progress_t p;
   hpt_study_progress(r->studies[0], &p);
+  /* The loop's clock is cached per iteration, and one iteration can be long
+   * (a burst of results, a database stall): read the real time. */
+  uv_update_time(&r->loop);
   uint64_t now = uv_now(&r->loop);
   if (!r->tty && !final &&
       (p.finished == r->last_printed_finished ||

@@ -21,15 +21,62 @@ static void notify_change(hpt_dispatcher_t *d) {
     d->on_change(d, d->on_change_data);
 }
 
+/* Group commit. Handling a message writes to the store without waiting for
+ * the disk (synchronous_commit off) and queues its answers here; after the
+ * batch — every message that was waiting — one barrier makes all of it
+ * durable, and only then do the answers leave. A worker is never told
+ * anything the database could still lose, and a burst of results costs one
+ * disk flush instead of one each. */
+static void queue_envelope(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
+                           const Hpt__Envelope *envelope) {
+  if (d->outbox_length == d->outbox_capacity) {
+    size_t capacity = d->outbox_capacity ? d->outbox_capacity * 2 : 64;
+    hpt__outgoing_t *grown = realloc(d->outbox, capacity * sizeof *grown);
+    if (grown == NULL) {
+      hpt_log(HPT_LOG_ERROR, "outbox_full", "body=%s",
+              hpt_wire_body_name(envelope));
+      return;
+    }
+    d->outbox = grown;
+    d->outbox_capacity = capacity;
+  }
+  size_t length = hpt__envelope__get_packed_size(envelope);
+  uint8_t *bytes = malloc(length ? length : 1);
+  if (bytes == NULL)
+    return;
+  hpt__envelope__pack(envelope, bytes);
+  hpt__outgoing_t *out = &d->outbox[d->outbox_length++];
+  out->peer = *peer;
+  out->bytes = bytes;
+  out->length = length;
+}
+
+/* Makes the batch durable, then sends its answers. */
+static void flush_outbox(hpt_dispatcher_t *d) {
+  if (d->outbox_length == 0)
+    return;
+  hpt_error_t error;
+  if (d->config.store != NULL && hpt_store_barrier(d->config.store, &error) < 0)
+    hpt_log(HPT_LOG_ERROR, "barrier_failed", "error=\"%s\"", error.message);
+  for (size_t i = 0; i < d->outbox_length; i++) {
+    hpt__outgoing_t *out = &d->outbox[i];
+    /* A peer that is gone (ROUTER_MANDATORY: EHOSTUNREACH) loses its lease
+     * by silence; nothing else to do here. */
+    if (hpt_wire_send_packed(d->socket, &out->peer, out->bytes, out->length,
+                             &error) < 0) {
+      char text[128];
+      hpt_wire_peer_text(&out->peer, text, sizeof text);
+      hpt_log(HPT_LOG_WARN, "send_failed", "peer=%s error=\"%s\"", text,
+              error.message);
+    }
+    free(out->bytes);
+  }
+  d->outbox_length = 0;
+}
+
 static void send_envelope(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
                           const Hpt__Envelope *envelope) {
-  hpt_error_t error;
-  if (hpt_wire_send(d->socket, peer, envelope, &error) < 0) {
-    char text[128];
-    hpt_wire_peer_text(peer, text, sizeof text);
-    hpt_log(HPT_LOG_WARN, "send_failed", "peer=%s body=%s error=\"%s\"", text,
-            hpt_wire_body_name(envelope), error.message);
-  }
+  queue_envelope(d, peer, envelope);
 }
 
 static void send_who_are_you(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer) {
@@ -125,7 +172,7 @@ static int send_assignment(hpt_dispatcher_t *d, hpt__worker_t *w,
   Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
   envelope.body_case = HPT__ENVELOPE__BODY_ASSIGN;
   envelope.assign = &assign;
-  rc = hpt_wire_send(d->socket, &w->peer, &envelope, error);
+  queue_envelope(d, &w->peer, &envelope);
 out:
   free(params);
   free(param_pointers);
@@ -159,7 +206,7 @@ static void dispatch_pending(hpt_dispatcher_t *d) {
     w->last_trial_heartbeat_ms = uv_now(d->loop);
     changed = true;
     if (send_assignment(d, w, study, number, &error) < 0) {
-      hpt__worker_drop(d, w, "could not send the trial to its worker");
+      hpt__worker_drop(d, w, error.message);
       continue;
     }
     hpt_log(HPT_LOG_INFO, "trial_assigned", "study=%s trial=%d worker=%s",
@@ -522,6 +569,8 @@ static void poll_study_states(hpt_dispatcher_t *d) {
   }
 }
 
+static void on_drained(hpt_zmq_watch_t *watch) { flush_outbox(watch->data); }
+
 static void on_timer(uv_timer_t *timer) {
   hpt_dispatcher_t *d = timer->data;
   uint64_t now = uv_now(d->loop);
@@ -558,6 +607,7 @@ static void on_timer(uv_timer_t *timer) {
     poll_study_states(d);
   }
   dispatch_pending(d);
+  flush_outbox(d);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -585,10 +635,14 @@ int hpt_dispatcher_new(uv_loop_t *loop, void *zmq_context,
   }
   size_t size = sizeof d->endpoint;
   zmq_getsockopt(d->socket, ZMQ_LAST_ENDPOINT, d->endpoint, &size);
+  if (config->store != NULL &&
+      (rc = hpt_store_set_synchronous(config->store, false, error)) < 0)
+    goto fail;
   d->watch.data = d;
   if ((rc = hpt_zmq_watch_start(loop, &d->watch, d->socket, on_readable,
                                 error)) < 0)
     goto fail;
+  d->watch.on_drained = on_drained;
   uv_timer_init(loop, &d->timer);
   d->timer.data = d;
   unsigned tick = d->config.heartbeat_interval_ms < 500
@@ -639,6 +693,12 @@ void hpt_dispatcher_pause(hpt_dispatcher_t *d) { d->paused = true; }
 void hpt_dispatcher_close(hpt_dispatcher_t *d) {
   if (d->closed)
     return;
+  flush_outbox(d);
+  /* Whatever was written without an answer to send (a lease that expired,
+   * the study's final state) becomes durable too. */
+  hpt_error_t error;
+  if (d->config.store != NULL && hpt_store_barrier(d->config.store, &error) < 0)
+    hpt_log(HPT_LOG_ERROR, "barrier_failed", "error=\"%s\"", error.message);
   d->closed = true;
   uv_timer_stop(&d->timer);
   uv_close((uv_handle_t *)&d->timer, NULL);
@@ -654,6 +714,9 @@ void hpt_dispatcher_destroy(hpt_dispatcher_t **dispatcher) {
   free(d->studies);
   free(d->workers);
   free(d->orphans);
+  for (size_t i = 0; i < d->outbox_length; i++)
+    free(d->outbox[i].bytes);
+  free(d->outbox);
   free(d);
   *dispatcher = NULL;
 }

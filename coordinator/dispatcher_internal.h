@@ -45,6 +45,13 @@ typedef struct hpt__orphan {
   uint64_t deadline_ms;
 } hpt__orphan_t;
 
+/* A message waiting for the group commit (see dispatcher.c). */
+typedef struct hpt__outgoing {
+  hpt_wire_peer_t peer;
+  uint8_t *bytes; /* owned: packed Envelope */
+  size_t length;
+} hpt__outgoing_t;
+
 struct hpt_dispatcher {
   uv_loop_t *loop;
   hpt_dispatcher_config_t config;
@@ -62,6 +69,8 @@ struct hpt_dispatcher {
   size_t n_connected;
   hpt__orphan_t *orphans;
   size_t n_orphans;
+  hpt__outgoing_t *outbox; /* answers held until their effects are durable */
+  size_t outbox_length, outbox_capacity;
   hpt_dispatcher_change_cb on_change;
   void *on_change_data;
   bool paused;

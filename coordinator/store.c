@@ -86,8 +86,12 @@ bool hpt__store_recover(hpt_store_t *store, hpt_error_t *error) {
     delay = delay * 2 > 5.0 ? 5.0 : delay * 2;
     PQreset(store->conn);
     if (PQstatus(store->conn) == CONNECTION_OK) {
-      PGresult *zone = PQexec(store->conn, "SET TIME ZONE 'UTC'");
-      PQclear(zone);
+      PGresult *setting = PQexec(store->conn, "SET TIME ZONE 'UTC'");
+      PQclear(setting);
+      if (store->asynchronous) {
+        setting = PQexec(store->conn, "SET synchronous_commit TO off");
+        PQclear(setting);
+      }
       hpt_log(HPT_LOG_WARN, "database_back", "away_s=%.1f",
               monotonic_s() - started);
       return true;
@@ -670,4 +674,37 @@ int hpt_store_study_delete(hpt_store_t *store, const char *name,
     rc = HPT_ERR(error, HPT_ENOTFOUND, "no study named '%s'", name);
   PQclear(result);
   return rc;
+}
+
+int hpt_store_set_synchronous(hpt_store_t *store, bool synchronous,
+                              hpt_error_t *error) {
+  int rc = hpt__store_exec(store,
+                           synchronous ? "SET synchronous_commit TO on"
+                                       : "SET synchronous_commit TO off",
+                           0, NULL, NULL, error);
+  if (rc == HPT_OK)
+    store->asynchronous = !synchronous;
+  return rc;
+}
+
+/* A transaction that has an id and commits synchronously waits until the
+ * WAL up to its commit record is on disk — and with it every earlier,
+ * asynchronous commit. */
+static int barrier_once(hpt_store_t *store, hpt_error_t *error) {
+  int rc = hpt__store_begin(store, error);
+  if (rc != HPT_OK)
+    return rc;
+  if ((rc = hpt__store_exec(store, "SET LOCAL synchronous_commit TO on", 0,
+                            NULL, NULL, error)) != HPT_OK ||
+      (rc = hpt__store_exec(store, "SELECT txid_current()", 0, NULL, NULL,
+                            error)) != HPT_OK ||
+      (rc = hpt__store_commit(store, error)) != HPT_OK) {
+    hpt__store_rollback(store);
+    return rc;
+  }
+  return HPT_OK;
+}
+
+int hpt_store_barrier(hpt_store_t *store, hpt_error_t *error) {
+  HPT__STORE_RETRYING(store, error, barrier_once(store, error));
 }

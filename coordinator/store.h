@@ -13,6 +13,7 @@
 #ifndef HPT_STORE_H
 #define HPT_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -35,6 +36,16 @@ void hpt_store_close(hpt_store_t **store);
  * libpq's or the server's reason on failure. */
 int hpt_store_database_ensure(const char *conninfo, const char *name,
                               hpt_error_t *error);
+
+/* Group commit. With synchronous off, each write commits without waiting
+ * for its WAL to reach disk; hpt_store_barrier then waits, once, until
+ * everything committed so far is durable. The coordinator answers workers
+ * only after a barrier, so nothing it has acknowledged can be lost, and one
+ * disk flush covers a whole batch of results. A clean PostgreSQL restart
+ * loses nothing either way. */
+int hpt_store_set_synchronous(hpt_store_t *store, bool synchronous,
+                              hpt_error_t *error);
+int hpt_store_barrier(hpt_store_t *store, hpt_error_t *error);
 
 /* Applies the migrations not yet recorded in schema_migrations, each in its
  * own transaction, serialised by an advisory lock so two processes may run

@@ -15,6 +15,7 @@
 struct hpt_store {
   PGconn *conn;          /* owned; one connection, one thread at a time */
   bool in_transaction;   /* between hpt__store_begin and commit/rollback */
+  bool asynchronous;     /* synchronous_commit off (restored on reconnect) */
   double outage_warn_s;  /* say loudly that the database is away after this */
   double outage_limit_s; /* give up (HPT_EDB) after this */
 };

@@ -44,19 +44,22 @@ int hpt_wire_send(void *socket, const hpt_wire_peer_t *peer,
   if (buffer == NULL)
     return HPT_ERR(error, HPT_ENOMEM, "out of memory packing a message");
   hpt__envelope__pack(envelope, buffer);
-  int rc = HPT_OK;
-  if (peer != NULL && peer->length > 0 &&
-      zmq_send(socket, peer->bytes, peer->length, ZMQ_SNDMORE | ZMQ_DONTWAIT) <
-          0) {
-    rc = HPT_ERR(error, HPT_EIO, "zmq_send: %s", zmq_strerror(zmq_errno()));
-    goto out;
-  }
-  if (zmq_send(socket, buffer, size, ZMQ_DONTWAIT) < 0)
-    rc = HPT_ERR(error, HPT_EIO, "zmq_send: %s", zmq_strerror(zmq_errno()));
-out:
+  int rc = hpt_wire_send_packed(socket, peer, buffer, size, error);
   if (buffer != stack_buffer)
     free(buffer);
   return rc;
+}
+
+int hpt_wire_send_packed(void *socket, const hpt_wire_peer_t *peer,
+                         const uint8_t *bytes, size_t length,
+                         hpt_error_t *error) {
+  if (peer != NULL && peer->length > 0 &&
+      zmq_send(socket, peer->bytes, peer->length, ZMQ_SNDMORE | ZMQ_DONTWAIT) <
+          0)
+    return HPT_ERR(error, HPT_EIO, "zmq_send: %s", zmq_strerror(zmq_errno()));
+  if (zmq_send(socket, bytes, length, ZMQ_DONTWAIT) < 0)
+    return HPT_ERR(error, HPT_EIO, "zmq_send: %s", zmq_strerror(zmq_errno()));
+  return HPT_OK;
 }
 
 /* Reads and discards the remaining frames of a multipart message. */

@@ -42,6 +42,11 @@ int hpt_wire_socket(void *context, int type, const char *identity,
 int hpt_wire_send(void *socket, const hpt_wire_peer_t *peer,
                   const Hpt__Envelope *envelope, hpt_error_t *error);
 
+/* Sends an already packed Envelope (same contract as hpt_wire_send). */
+int hpt_wire_send_packed(void *socket, const hpt_wire_peer_t *peer,
+                         const uint8_t *bytes, size_t length,
+                         hpt_error_t *error);
+
 /* Receives one message if one is waiting. Returns 1 with *envelope set, 0
  * when none is waiting, HPT_EWIRE for a garbled message (consumed; *peer
  * filled when known), another negative code for socket errors. `peer` may be

@@ -10,18 +10,21 @@
 #define DRAIN_BUDGET 4096
 
 void hpt_zmq_watch_drain(hpt_zmq_watch_t *watch) {
-  for (int handled = 0; handled < DRAIN_BUDGET && !watch->closing; handled++) {
+  int handled = 0;
+  for (; handled < DRAIN_BUDGET && !watch->closing; handled++) {
     int events = 0;
     size_t size = sizeof events;
     if (zmq_getsockopt(watch->socket, ZMQ_EVENTS, &events, &size) != 0) {
       hpt_log(HPT_LOG_ERROR, "zmq_events", "error=\"%s\"",
               zmq_strerror(zmq_errno()));
-      return;
+      break;
     }
     if (!(events & ZMQ_POLLIN))
-      return;
+      break;
     watch->on_readable(watch);
   }
+  if (handled > 0 && watch->on_drained != NULL && !watch->closing)
+    watch->on_drained(watch);
 }
 
 static void on_poll(uv_poll_t *handle, int status, int events) {
@@ -42,6 +45,7 @@ int hpt_zmq_watch_start(uv_loop_t *loop, hpt_zmq_watch_t *watch, void *socket,
                    zmq_strerror(zmq_errno()));
   watch->socket = socket;
   watch->on_readable = on_readable;
+  watch->on_drained = NULL;
   watch->closing = 0;
   int rc = uv_poll_init(loop, &watch->poll, fd);
   if (rc < 0)

@@ -25,6 +25,10 @@ typedef struct hpt_zmq_watch hpt_zmq_watch_t;
  * message (hpt_wire_receive). */
 typedef void (*hpt_zmq_readable_cb)(hpt_zmq_watch_t *watch);
 
+/* Called after a drain that handled at least one message: the place to make
+ * a batch of effects durable and then answer (group commit). */
+typedef void (*hpt_zmq_drained_cb)(hpt_zmq_watch_t *watch);
+
 struct hpt_zmq_watch {
   void *data;   /* public: for the caller */
   void *socket; /* read-only */
@@ -32,6 +36,7 @@ struct hpt_zmq_watch {
   uv_poll_t poll;
   uv_check_t check;
   hpt_zmq_readable_cb on_readable;
+  hpt_zmq_drained_cb on_drained; /* public: optional, set after start */
   int closing;
 };
 

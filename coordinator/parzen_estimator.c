@@ -30,29 +30,49 @@ typedef enum { DIM_CATEGORICAL, DIM_CONTINUOUS, DIM_GRID } dim_kind_t;
 
 typedef struct dim {
   dim_kind_t kind;
-  bool log;              /* kernels live in log space */
-  double low, high;      /* the parameter's bounds, original space */
-  double step;           /* grid: cell width, original space; else 0 */
-  double t_low, t_high;  /* kernel support: log'd and widened by step/2 */
-  double *mu, *sigma;    /* numerical: [n_kernels], kernel space */
-  double *inv_sigma;     /* continuous: 1 / sigma */
-  double *log_norm;      /* continuous: -log(sigma·√2π·mass); grid: -log
-                            mass over [t_low, t_high] (per group) */
-  size_t n_choices;      /* categorical */
-  double *log_probs;     /* categorical: [n_choices][n_kernels] */
-  size_t n_groups;       /* grid: distinct (mu, sigma) */
-  uint32_t *group;       /* grid: [n_kernels] -> group */
+  bool log;             /* kernels live in log space */
+  double low, high;     /* the parameter's bounds, original space */
+  double step;          /* grid: cell width, original space; else 0 */
+  double t_low, t_high; /* kernel support: log'd and widened by step/2 */
+  double *mu, *sigma;   /* numerical: [n_kernels], kernel space */
+  double *inv_sigma;    /* continuous: 1 / sigma */
+  double *log_norm;     /* continuous: -log(sigma·√2π·mass); grid: -log
+                           mass over [t_low, t_high] (per group) */
+  size_t n_choices;     /* categorical */
+  double *log_probs;    /* categorical: [n_choices][n_kernels] */
+  size_t n_groups;      /* grid: distinct (mu, sigma) */
+  uint32_t *group;      /* grid: [n_kernels] -> group */
   double *group_mu, *group_sigma; /* grid: [n_groups] */
-  double *group_value;   /* grid: [n_groups] scratch for log_pdf */
+  double *group_value;            /* grid: [n_groups] scratch for log_pdf */
 } dim_t;
+
+/* One-dimensional fast paths (univariate TPE), built when n_dims == 1.
+ * Continuous: the observation kernels in ascending mu with log weight and
+ * normaliser folded into one constant, summarised in blocks of BLOCK so that
+ * a point's log-density only visits blocks whose upper bound is within
+ * LSE_CUTOFF of the best term; the prior kernel (bandwidth = the whole
+ * range) is kept apart so it does not widen any block's bound.
+ * Categorical: the mixture's probability of each choice, precomputed. */
+#define BLOCK 32
+typedef struct fast1d {
+  size_t n;                   /* observation kernels */
+  double *mu, *inv_sigma, *c; /* [n] sorted by mu; c = log w + log_norm */
+  size_t n_blocks;
+  double *block_lo, *block_hi; /* [n_blocks] mu range */
+  double *block_c;             /* [n_blocks] max c */
+  double *block_inv;           /* [n_blocks] min 1/sigma */
+  double prior_mu, prior_inv, prior_c;
+  double *log_p; /* categorical: [n_choices] */
+} fast1d_t;
 
 struct hpt_parzen {
   size_t n_dims;
   size_t n_kernels;
-  double *log_w;  /* [n_kernels] normalised log mixture weights */
-  double *cum_w;  /* [n_kernels] cumulative weights, last exactly 1 */
-  double *acc;    /* [n_kernels] scratch for log_pdf */
-  dim_t *dims;    /* [n_dims] */
+  double *log_w; /* [n_kernels] normalised log mixture weights */
+  double *cum_w; /* [n_kernels] cumulative weights, last exactly 1 */
+  double *acc;   /* [n_kernels] scratch for log_pdf */
+  dim_t *dims;   /* [n_dims] */
+  fast1d_t fast; /* n_dims == 1: see fast1d_t */
 };
 
 void hpt_parzen_default_weights(size_t n, double *out) {
@@ -93,6 +113,14 @@ void hpt_parzen_destroy(hpt_parzen_t **parzen) {
     for (size_t i = 0; i < p->n_dims; i++)
       dim_free(&p->dims[i]);
   free(p->dims);
+  free(p->fast.mu);
+  free(p->fast.inv_sigma);
+  free(p->fast.c);
+  free(p->fast.block_lo);
+  free(p->fast.block_hi);
+  free(p->fast.block_c);
+  free(p->fast.block_inv);
+  free(p->fast.log_p);
   free(p->log_w);
   free(p->cum_w);
   free(p->acc);
@@ -182,9 +210,8 @@ static void compute_sigmas(const double *mus, const uint32_t *order, size_t n,
     sigmas[i] = fmin(fmax(sigmas[i], min_sigma), max_sigma);
 }
 
-static int build_categorical(dim_t *d, const double *observations,
-                             size_t n_obs, size_t n_dims, size_t column,
-                             size_t n_kernels,
+static int build_categorical(dim_t *d, const double *observations, size_t n_obs,
+                             size_t n_dims, size_t column, size_t n_kernels,
                              const hpt_parzen_config_t *config) {
   size_t nc = d->n_choices;
   d->log_probs = malloc(nc * n_kernels * sizeof *d->log_probs);
@@ -211,10 +238,79 @@ static int build_categorical(dim_t *d, const double *observations,
   return HPT_OK;
 }
 
+/* The mixture's log-probability of each choice: log Σ_k w_k p_kj. */
+static int build_fast_categorical(fast1d_t *f, const dim_t *d,
+                                  const double *log_w, size_t n_kernels) {
+  f->log_p = malloc(d->n_choices * sizeof *f->log_p);
+  if (f->log_p == NULL)
+    return HPT_ENOMEM;
+  for (size_t j = 0; j < d->n_choices; j++) {
+    double total = 0;
+    for (size_t k = 0; k < n_kernels; k++)
+      total += exp(log_w[k] + d->log_probs[j * n_kernels + k]);
+    f->log_p[j] = log(total);
+  }
+  return HPT_OK;
+}
+
 /* Numerical dimension: mus, sigmas, per-kernel constants, grid groups. */
+/* log(Φ(b) - Φ(a)) for a kernel's normaliser: kernels more than 9 sigma
+ * inside both bounds skip the erfc calls (the true value is above -2.3e-19,
+ * far below what their log-densities can resolve). */
+static double kernel_log_mass(double a, double b) {
+  if (a < -9.0 && b > 9.0)
+    return 0.0;
+  return hpt_truncnorm_log_mass(a, b);
+}
+
+static int build_fast_continuous(fast1d_t *f, const dim_t *d,
+                                 const double *log_w, const uint32_t *order,
+                                 size_t n_obs) {
+  size_t n_kernels = n_obs + 1;
+  f->n = n_obs;
+  f->prior_mu = d->mu[n_kernels - 1];
+  f->prior_inv = d->inv_sigma[n_kernels - 1];
+  f->prior_c = log_w[n_kernels - 1] + d->log_norm[n_kernels - 1];
+  if (n_obs == 0)
+    return HPT_OK;
+  f->n_blocks = (n_obs + BLOCK - 1) / BLOCK;
+  f->mu = malloc(n_obs * sizeof *f->mu);
+  f->inv_sigma = malloc(n_obs * sizeof *f->inv_sigma);
+  f->c = malloc(n_obs * sizeof *f->c);
+  f->block_lo = malloc(f->n_blocks * sizeof *f->block_lo);
+  f->block_hi = malloc(f->n_blocks * sizeof *f->block_hi);
+  f->block_c = malloc(f->n_blocks * sizeof *f->block_c);
+  f->block_inv = malloc(f->n_blocks * sizeof *f->block_inv);
+  if (f->mu == NULL || f->inv_sigma == NULL || f->c == NULL ||
+      f->block_lo == NULL || f->block_hi == NULL || f->block_c == NULL ||
+      f->block_inv == NULL)
+    return HPT_ENOMEM;
+  for (size_t i = 0; i < n_obs; i++) {
+    uint32_t k = order[i];
+    f->mu[i] = d->mu[k];
+    f->inv_sigma[i] = d->inv_sigma[k];
+    f->c[i] = log_w[k] + d->log_norm[k];
+  }
+  for (size_t b = 0; b < f->n_blocks; b++) {
+    size_t first = b * BLOCK,
+           end = first + BLOCK < n_obs ? first + BLOCK : n_obs;
+    double c = -INFINITY, inv = INFINITY;
+    for (size_t i = first; i < end; i++) {
+      c = fmax(c, f->c[i]);
+      inv = fmin(inv, f->inv_sigma[i]);
+    }
+    f->block_lo[b] = f->mu[first];
+    f->block_hi[b] = f->mu[end - 1];
+    f->block_c[b] = c;
+    f->block_inv[b] = inv;
+  }
+  return HPT_OK;
+}
+
 static int build_numerical(dim_t *d, const double *observations, size_t n_obs,
                            size_t n_dims, size_t column, size_t n_kernels,
-                           const hpt_parzen_config_t *config) {
+                           const hpt_parzen_config_t *config,
+                           const double *log_w, fast1d_t *fast) {
   int rc = HPT_ENOMEM;
   uint32_t *order = NULL, *order_tmp = NULL;
   uint64_t *keys = NULL, *keys_tmp = NULL;
@@ -224,8 +320,8 @@ static int build_numerical(dim_t *d, const double *observations, size_t n_obs,
   order_tmp = malloc(n_kernels * sizeof *order_tmp);
   keys = malloc(n_kernels * sizeof *keys);
   keys_tmp = malloc(n_kernels * sizeof *keys_tmp);
-  if (d->mu == NULL || d->sigma == NULL || order == NULL ||
-      order_tmp == NULL || keys == NULL || keys_tmp == NULL)
+  if (d->mu == NULL || d->sigma == NULL || order == NULL || order_tmp == NULL ||
+      keys == NULL || keys_tmp == NULL)
     goto out;
   for (size_t k = 0; k < n_obs; k++) {
     double v = observations[k * n_dims + column];
@@ -246,10 +342,13 @@ static int build_numerical(dim_t *d, const double *observations, size_t n_obs,
     for (size_t k = 0; k < n_kernels; k++) {
       double mu = d->mu[k], sigma = d->sigma[k];
       d->inv_sigma[k] = 1.0 / sigma;
-      double log_mass = hpt_truncnorm_log_mass((d->t_low - mu) / sigma,
-                                               (d->t_high - mu) / sigma);
+      double log_mass =
+          kernel_log_mass((d->t_low - mu) / sigma, (d->t_high - mu) / sigma);
       d->log_norm[k] = -log(sigma) - LOG_SQRT_2PI - log_mass;
     }
+    if (fast != NULL &&
+        build_fast_continuous(fast, d, log_w, order, n_obs) != HPT_OK)
+      goto out;
   } else {
     /* Group kernels with equal (mu, sigma), walking them in sorted order
      * so that repeated grid values are adjacent. */
@@ -269,8 +368,8 @@ static int build_numerical(dim_t *d, const double *observations, size_t n_obs,
           d->group_sigma[n_groups - 1] != sigma) {
         d->group_mu[n_groups] = mu;
         d->group_sigma[n_groups] = sigma;
-        d->log_norm[n_groups] = -hpt_truncnorm_log_mass(
-            (d->t_low - mu) / sigma, (d->t_high - mu) / sigma);
+        d->log_norm[n_groups] =
+            -kernel_log_mass((d->t_low - mu) / sigma, (d->t_high - mu) / sigma);
         n_groups++;
       }
       d->group[k] = (uint32_t)(n_groups - 1);
@@ -303,13 +402,12 @@ int hpt_parzen_new(const hpt_param_t *const *params, size_t n_dims,
   p->log_w = malloc(n_kernels * sizeof *p->log_w);
   p->cum_w = malloc(n_kernels * sizeof *p->cum_w);
   p->acc = malloc(n_kernels * sizeof *p->acc);
-  if (p->dims == NULL || p->log_w == NULL || p->cum_w == NULL ||
-      p->acc == NULL)
+  if (p->dims == NULL || p->log_w == NULL || p->cum_w == NULL || p->acc == NULL)
     goto nomem;
 
   /* Mixture weights: the observations' and the prior's, normalised. */
   if (n_obs == 0) {
-    p->log_w[0] = 0.0;
+    p->log_w[0] = 1.0; /* the prior alone */
   } else {
     if (weights != NULL)
       memcpy(p->log_w, weights, n_obs * sizeof *p->log_w);
@@ -345,6 +443,8 @@ int hpt_parzen_new(const hpt_param_t *const *params, size_t n_dims,
       d->n_choices = param->n_choices;
       rc = build_categorical(d, observations, n_obs, n_dims, i, n_kernels,
                              config);
+      if (rc == HPT_OK && n_dims == 1)
+        rc = build_fast_categorical(&p->fast, d, p->log_w, n_kernels);
     } else {
       double step = param->step;
       if (param->type == HPT_PARAM_INT && step <= 0)
@@ -358,8 +458,8 @@ int hpt_parzen_new(const hpt_param_t *const *params, size_t n_dims,
         d->t_low = log(d->t_low);
         d->t_high = log(d->t_high);
       }
-      rc = build_numerical(d, observations, n_obs, n_dims, i, n_kernels,
-                           config);
+      rc = build_numerical(d, observations, n_obs, n_dims, i, n_kernels, config,
+                           p->log_w, n_dims == 1 ? &p->fast : NULL);
     }
     if (rc != HPT_OK)
       goto nomem;
@@ -405,8 +505,8 @@ static double sample_dim(const hpt_parzen_t *p, const dim_t *d, size_t k,
     return (double)j;
   }
   double mu = d->mu[k], sigma = d->sigma[k];
-  double z = hpt_truncnorm_ppf(u, (d->t_low - mu) / sigma,
-                               (d->t_high - mu) / sigma);
+  double z =
+      hpt_truncnorm_ppf(u, (d->t_low - mu) / sigma, (d->t_high - mu) / sigma);
   double x = mu + sigma * z;
   if (d->log)
     x = exp(x);
@@ -473,9 +573,81 @@ static double log_sum_exp(const double *acc, size_t n) {
   return max + log(sum);
 }
 
+/* Log-density of the 1-D continuous mixture at t (kernel space): the
+ * prior's term, then every block whose bound
+ *   max c - (distance to the block's mu range · min 1/sigma)² / 2
+ * is within LSE_CUTOFF of the best term found so far, starting with the
+ * block where t falls. Skipped kernels are each below e^-50 of the best
+ * term. */
+static double log_pdf_fast_continuous(const fast1d_t *f, double t,
+                                      double *acc) {
+  double z = (t - f->prior_mu) * f->prior_inv;
+  double best = f->prior_c - 0.5 * z * z;
+  size_t n_terms = 0;
+  acc[n_terms++] = best;
+  if (f->n_blocks > 0) {
+    /* The first block whose upper end is >= t, or the last one. */
+    size_t lo = 0, hi = f->n_blocks - 1;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (f->block_hi[mid] >= t)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+    size_t start = lo;
+    for (size_t visit = 0; visit < 2 * f->n_blocks; visit++) {
+      /* Alternate outwards from the start block: start, start-1, start+1,
+       * ... so the best term is found early and prunes most blocks. */
+      size_t b;
+      size_t step = (visit + 1) / 2;
+      if (visit % 2 == 1) {
+        if (step > start)
+          continue;
+        b = start - step;
+      } else {
+        if (start + step >= f->n_blocks)
+          continue;
+        b = start + step;
+      }
+      double gap = t < f->block_lo[b]   ? f->block_lo[b] - t
+                   : t > f->block_hi[b] ? t - f->block_hi[b]
+                                        : 0.0;
+      double zb = gap * f->block_inv[b];
+      if (f->block_c[b] - 0.5 * zb * zb < best + LSE_CUTOFF)
+        continue;
+      size_t first = b * BLOCK,
+             end = first + BLOCK < f->n ? first + BLOCK : f->n;
+      for (size_t i = first; i < end; i++) {
+        double zi = (t - f->mu[i]) * f->inv_sigma[i];
+        double term = f->c[i] - 0.5 * zi * zi;
+        acc[n_terms++] = term;
+        if (term > best)
+          best = term;
+      }
+    }
+  }
+  double sum = 0, cutoff = best + LSE_CUTOFF;
+  for (size_t i = 0; i < n_terms; i++)
+    if (acc[i] > cutoff)
+      sum += exp(acc[i] - best);
+  return best + log(sum);
+}
+
 void hpt_parzen_log_pdf(hpt_parzen_t *parzen, const double *x, size_t n,
                         double *out) {
   size_t n_dims = parzen->n_dims;
+  if (n_dims == 1 && parzen->dims[0].kind != DIM_GRID) {
+    const dim_t *d = &parzen->dims[0];
+    for (size_t s = 0; s < n; s++) {
+      if (d->kind == DIM_CATEGORICAL)
+        out[s] = parzen->fast.log_p[(size_t)x[s]];
+      else
+        out[s] = log_pdf_fast_continuous(
+            &parzen->fast, d->log ? log(x[s]) : x[s], parzen->acc);
+    }
+    return;
+  }
   for (size_t s = 0; s < n; s++) {
     const double *point = x + s * n_dims;
     /* Repeated points (common on grids) get the same value. */

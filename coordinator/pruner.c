@@ -1,6 +1,7 @@
 /* pruner.c — the pruner interface: picks the rule named by the `pruner:`
  * options' "type" and forwards to its vtable (pruner_internal.h). Also
- * holds the trivial `none` rule, which never prunes.
+ * holds the trivial `none` rule, which never prunes, and the option readers
+ * the rules share.
  */
 #include "pruner.h"
 
@@ -24,10 +25,43 @@ const hpt__pruner_ops_t hpt__pruner_none = {
     .should_prune = none_should_prune,
 };
 
+int hpt__pruner_option_int(const hpt_options_t *options, const char *key,
+                           int64_t fallback, int64_t minimum, int64_t maximum,
+                           int64_t *out, hpt_error_t *error) {
+  int rc = hpt_options_get_int(options, key, fallback, out, error);
+  if (rc != HPT_OK)
+    return rc;
+  if (*out < minimum || *out > maximum) {
+    char place[320];
+    return HPT_ERR(error, HPT_EINVAL, "%s: must be between %lld and %lld",
+                   hpt_options_describe(options, key, place, sizeof place),
+                   (long long)minimum, (long long)maximum);
+  }
+  return HPT_OK;
+}
+
+int hpt__pruner_option_auto_int(const hpt_options_t *options, const char *key,
+                                int64_t *out, hpt_error_t *error) {
+  *out = 0;
+  const hpt_option_t *option = hpt_options_find(options, key);
+  if (option == NULL ||
+      (!option->is_list && strcmp(option->value, "auto") == 0))
+    return HPT_OK;
+  int rc = hpt_options_get_int(options, key, 0, out, error);
+  if (rc != HPT_OK || *out < 1 || *out > 1000000000) {
+    char place[320];
+    *out = 0;
+    return HPT_ERR(error, HPT_EINVAL, "%s: must be 'auto' or an integer >= 1",
+                   hpt_options_describe(options, key, place, sizeof place));
+  }
+  return HPT_OK;
+}
+
 /* Every rule, in the order listed in messages. */
 static const hpt__pruner_ops_t *const pruner_types[] = {
-    &hpt__pruner_none,
-    &hpt__pruner_median,
+    &hpt__pruner_none,       &hpt__pruner_median,
+    &hpt__pruner_percentile, &hpt__pruner_successive_halving,
+    &hpt__pruner_hyperband,
 };
 #define N_PRUNER_TYPES (sizeof pruner_types / sizeof pruner_types[0])
 

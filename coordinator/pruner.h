@@ -1,8 +1,9 @@
 /* pruner.h — decides whether a running trial should stop early.
  *
- * One interface, one file per rule: pruner_median.c (Optuna's
- * MedianPruner semantics) and the trivial `none`; percentile,
- * successive_halving and hyperband come later behind the same calls.
+ * One interface, one file per rule, each with Optuna's semantics and
+ * defaults: `none`, `median` (pruner_median.c), `percentile`
+ * (pruner_percentile.c), `successive_halving` (pruner_successive_halving.c)
+ * and `hyperband` (pruner_hyperband.c, a successive halving per bracket).
  */
 #ifndef HPT_PRUNER_H
 #define HPT_PRUNER_H
@@ -15,7 +16,7 @@
 
 typedef struct hpt_pruner hpt_pruner_t;
 
-/* Creates the pruner named by options' "type" ("none", "median"). */
+/* Creates the pruner named by options' "type". */
 int hpt_pruner_new(const hpt_options_t *options, hpt_pruner_t **pruner,
                    hpt_error_t *error);
 

@@ -8,6 +8,8 @@
 #ifndef HPT_PRUNER_INTERNAL_H
 #define HPT_PRUNER_INTERNAL_H
 
+#include <stdint.h>
+
 #include "pruner.h"
 
 typedef struct hpt__pruner_ops {
@@ -31,5 +33,56 @@ struct hpt_pruner {
 
 extern const hpt__pruner_ops_t hpt__pruner_none;
 extern const hpt__pruner_ops_t hpt__pruner_median;
+extern const hpt__pruner_ops_t hpt__pruner_percentile;
+extern const hpt__pruner_ops_t hpt__pruner_successive_halving;
+extern const hpt__pruner_ops_t hpt__pruner_hyperband;
+
+/* Reads integer option `key` (absent: fallback), which must lie in
+ * [minimum, maximum]; otherwise HPT_EINVAL naming file:line and key. */
+int hpt__pruner_option_int(const hpt_options_t *options, const char *key,
+                           int64_t fallback, int64_t minimum, int64_t maximum,
+                           int64_t *out, hpt_error_t *error);
+
+/* Reads an option that is either the word "auto" (*out = 0) or an integer
+ * >= 1 (absent: auto). Otherwise HPT_EINVAL naming file:line and key. */
+int hpt__pruner_option_auto_int(const hpt_options_t *options, const char *key,
+                                int64_t *out, hpt_error_t *error);
+
+/* One successive-halving rule (pruner_successive_halving.c), shared with
+ * hyperband's brackets. */
+typedef struct hpt__sh_rule {
+  int64_t min_resource;            /* >= 1 */
+  int64_t reduction_factor;        /* >= 2 */
+  int64_t min_early_stopping_rate; /* >= 0 */
+  int64_t bootstrap_count;         /* >= 0 */
+} hpt__sh_rule_t;
+
+/* Reports that Optuna never saw with the rule known: when an 'auto'
+ * resource is resolved, the trials then in the history had made reports
+ * the rule did not record. numbers ascending, n_unseen[i] reports of trial
+ * numbers[i] skipped. */
+typedef struct hpt__sh_unseen {
+  size_t count;
+  int *numbers;
+  size_t *n_unseen;
+} hpt__sh_unseen_t;
+
+/* Fills unseen from the history at the moment the rule became known, while
+ * judging `current` (whose latest report is seen). Cannot fail: without
+ * memory it stays empty (every report counts as seen). */
+void hpt__sh_unseen_capture(hpt__sh_unseen_t *unseen,
+                            const hpt_history_t *history,
+                            const hpt_trial_t *current);
+
+void hpt__sh_unseen_free(hpt__sh_unseen_t *unseen);
+
+/* Optuna's SuccessiveHalvingPruner.prune for `trial`, competing only with
+ * the trials for which member(t, context) is true (NULL: all); `unseen`
+ * may be NULL. Cannot fail. */
+bool hpt__sh_should_prune(
+    const hpt__sh_rule_t *rule, const hpt_history_t *history,
+    const hpt_trial_t *trial, const hpt__sh_unseen_t *unseen,
+    bool (*member)(const hpt_trial_t *trial, const void *context),
+    const void *context);
 
 #endif

@@ -17,6 +17,7 @@
 /* Every algorithm, in the order listed in messages. */
 static const hpt__sampler_ops_t *const sampler_types[] = {
     &hpt__sampler_random,
+    &hpt__sampler_tpe,
 };
 #define N_SAMPLER_TYPES (sizeof sampler_types / sizeof sampler_types[0])
 

@@ -1,9 +1,10 @@
 /* sampler.h — suggests parameter values for a new trial.
  *
- * One interface, one file per algorithm: sampler_random.c now, sampler_tpe.c
- * next. hpt_sampler_new reads the spec's `sampler:` options (rejecting keys
- * the chosen type does not take) and keeps a borrowed pointer to the space,
- * which must outlive the sampler.
+ * One interface, one file per algorithm: sampler_random.c and sampler_tpe.c
+ * (Optuna's TPE, with parzen_estimator.c and truncnorm.c). hpt_sampler_new
+ * reads the spec's `sampler:` options (rejecting keys the chosen type does not
+ * take) and keeps a borrowed pointer to the space, which must outlive the
+ * sampler.
  *
  * Suggestions are reproducible: with a seed, the values for trial N depend
  * only on the seed, N and the history passed in.

@@ -37,6 +37,11 @@ struct hpt_sampler {
 };
 
 extern const hpt__sampler_ops_t hpt__sampler_random;
+extern const hpt__sampler_ops_t hpt__sampler_tpe;
+
+/* TPE's split size, Optuna's default_gamma: min(ceil(n / 10), 25) of n
+ * finished trials go to `below`. Cannot fail. */
+size_t hpt__tpe_gamma(size_t n);
 
 /* Seeds `rng` for trial `number`: a function of (seed, number) only. */
 void hpt__sampler_trial_rng(const hpt_sampler_t *sampler, int number,

@@ -2,7 +2,8 @@
  * truncnorm.h.
  *
  * Accuracy notes. Φ is computed from erf/erfc so that neither tail loses
- * digits to 1 - x; log Φ switches to log1p(-Φ(-x)) above 6 and to the
+ * digits to 1 - x; log Φ switches to log1p(-Φ(-x)) above 0 (scipy does so
+ * above 6 only, and loses digits of 1 - Φ in between) and to the
  * asymptotic series of scipy.special.log_ndtr below -20, where erfc would
  * underflow. Masses of intervals are taken in whichever tail keeps both
  * ends at or left of zero (Φ is exact there), and the inverse of log Φ is
@@ -49,7 +50,7 @@ static double log_ndtr_series(double x) {
 double hpt_truncnorm_log_ndtr(double x) {
   if (isnan(x))
     return x;
-  if (x > 6.0)
+  if (x > 0.0)
     return log1p(-0.5 * erfc(x * M_SQRT1_2));
   if (x > -20.0)
     return log(0.5 * erfc(-x * M_SQRT1_2));

@@ -80,7 +80,9 @@ static void send_hello(daemon_state_t *s) {
   hello.hostname = hostname;
   hello.n_devices = 1;
   hello.devices = devices;
-  hello.protocol_version = HPT_WIRE_PROTOCOL_VERSION;
+  hello.protocol_version = s->config->protocol_version
+                               ? s->config->protocol_version
+                               : HPT_WIRE_PROTOCOL_VERSION;
   hello.slots = 1;
   hello.n_tags = s->config->n_tags;
   hello.tags = (char **)s->config->tags;
@@ -394,8 +396,7 @@ static bool run_instant_noop(daemon_state_t *s,
   hpt_objective_result_t result;
   hpt_error_t error;
   if (hpt_objective_noop_run(&call, &result, &error) < 0) {
-    send_failed(s, assign->study_id, assign->number, error.message, 0.0,
-                false);
+    send_failed(s, assign->study_id, assign->number, error.message, 0.0, false);
     return true;
   }
   Hpt__TrialComplete complete = HPT__TRIAL_COMPLETE__INIT;

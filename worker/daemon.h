@@ -29,6 +29,7 @@ typedef struct hpt_worker_config {
   const char *const *tags;   /* advertised capabilities, e.g. "h200" */
   size_t n_tags;
   bool exit_with_parent;     /* die when the process that started us dies */
+  unsigned protocol_version; /* 0: this build's; tests set others */
 } hpt_worker_config_t;
 
 /* Runs the daemon until a signal stops it (HPT_OK) or the coordinator

@@ -69,6 +69,9 @@ int main(int argc, char **argv) {
                 argv[i]);
         return 2;
       }
+    } else if (strcmp(arg, "--protocol-version") == 0 && next) {
+      /* Undocumented: lets tests play a worker of another version. */
+      config.protocol_version = (unsigned)atoi(argv[++i]);
     } else if (strcmp(arg, "--exit-with-parent") == 0) {
       config.exit_with_parent = true;
     } else if (strcmp(arg, "--log-level") == 0 && next) {

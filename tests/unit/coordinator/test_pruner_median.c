@@ -293,10 +293,11 @@ Test(pruner, unknown_or_silent_trials_are_not_pruned) {
 Test(pruner, unknown_type_lists_known_types) {
   hpt_pruner_t *pruner = (hpt_pruner_t *)1;
   hpt_error_t error;
-  cr_expect_eq(make(&pruner, &error, "type", "hyperband", NULL), HPT_EINVAL);
+  cr_expect_eq(make(&pruner, &error, "type", "asha", NULL), HPT_EINVAL);
   cr_expect_null(pruner);
-  cr_expect_str_eq(error.message, "study.yaml:2: pruner.type: unknown pruner "
-                                  "'hyperband' (known: none, median)");
+  cr_expect_str_eq(error.message,
+                   "study.yaml:2: pruner.type: unknown pruner 'asha' (known: "
+                   "none, median, percentile, successive_halving, hyperband)");
 }
 
 Test(pruner, option_errors) {

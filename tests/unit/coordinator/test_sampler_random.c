@@ -223,7 +223,7 @@ Test(sampler_random, unknown_type_lists_known_types) {
   cr_expect_eq(make("{type: grid}", &sampler, &error), HPT_EINVAL);
   cr_expect_null(sampler);
   cr_expect_str_eq(error.message, "study.yaml:2: sampler.type: unknown "
-                                  "sampler 'grid' (known: random)");
+                                  "sampler 'grid' (known: random, tpe)");
 }
 
 Test(sampler_random, unknown_key_is_rejected) {

@@ -67,14 +67,9 @@ static int hyperband_init(hpt_pruner_t *pruner, const hpt_options_t *options,
       (rc = hpt__pruner_option_int(options, "bootstrap_count", 0, 0, 1000000000,
                                    &state->bootstrap_count, error)) != HPT_OK)
     return rc;
-  if (state->max_resource == 0 && state->bootstrap_count > 0) {
-    char place[320];
-    return HPT_ERR(
-        error, HPT_EINVAL,
-        "%s: bootstrap_count > 0 needs an integer max_resource",
-        hpt_options_describe(options, "bootstrap_count", place, sizeof place));
-  }
-  return HPT_OK;
+  return hpt__sh_check_bootstrap(options, "max_resource",
+                                 state->max_resource == 0,
+                                 state->bootstrap_count, error);
 }
 
 static void hyperband_destroy(hpt_pruner_t *pruner) {
@@ -104,15 +99,7 @@ static bool set_up(hyperband_state_t *state, const hpt_history_t *history,
   if (state->n_brackets != 0)
     return true;
   if (state->max_resource == 0) {
-    int64_t last_step = -1;
-    for (size_t i = 0; i < history->n_trials; i++) {
-      const hpt_trial_t *t = &history->trials[i];
-      if (t->state != HPT_TRIAL_COMPLETE)
-        continue;
-      for (size_t j = 0; j < t->n_steps; j++)
-        if (t->steps[j] > last_step)
-          last_step = t->steps[j];
-    }
+    int64_t last_step = hpt__sh_last_complete_step(history);
     if (last_step < 0)
       return false;
     state->max_resource = last_step + 1;

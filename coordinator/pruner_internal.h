@@ -48,6 +48,22 @@ int hpt__pruner_option_int(const hpt_options_t *options, const char *key,
 int hpt__pruner_option_auto_int(const hpt_options_t *options, const char *key,
                                 int64_t *out, hpt_error_t *error);
 
+/* The percentile rule (pruner_percentile.c), shared with the median rule,
+ * which is percentile 50 with the same options less `percentile`. */
+
+/* Allocates pruner->state for the cut at `percentile` (0..100) and reads
+ * n_startup_trials, n_warmup_steps, interval_steps and n_min_trials. On
+ * failure sets error; hpt__percentile_destroy still frees. */
+int hpt__percentile_init(hpt_pruner_t *pruner, const hpt_options_t *options,
+                         double percentile, hpt_error_t *error);
+
+/* Optuna's PercentilePruner.prune for `trial`. Cannot fail. */
+bool hpt__percentile_should_prune(hpt_pruner_t *pruner,
+                                  const hpt_history_t *history,
+                                  const hpt_trial_t *trial);
+
+void hpt__percentile_destroy(hpt_pruner_t *pruner);
+
 /* One successive-halving rule (pruner_successive_halving.c), shared with
  * hyperband's brackets. */
 typedef struct hpt__sh_rule {
@@ -56,6 +72,18 @@ typedef struct hpt__sh_rule {
   int64_t min_early_stopping_rate; /* >= 0 */
   int64_t bootstrap_count;         /* >= 0 */
 } hpt__sh_rule_t;
+
+/* The largest step reported by any COMPLETE trial, or -1 when none has: what
+ * an 'auto' resource (successive halving's min_resource, hyperband's
+ * max_resource) is resolved from. Cannot fail. */
+int64_t hpt__sh_last_complete_step(const hpt_history_t *history);
+
+/* bootstrap_count > 0 needs a known resource: HPT_EINVAL naming
+ * bootstrap_count and `resource_key` when that option is 'auto'
+ * (resource_auto), else HPT_OK. */
+int hpt__sh_check_bootstrap(const hpt_options_t *options,
+                            const char *resource_key, bool resource_auto,
+                            int64_t bootstrap_count, hpt_error_t *error);
 
 /* Reports that Optuna never saw with the rule known: when an 'auto'
  * resource is resolved, the trials then in the history had made reports

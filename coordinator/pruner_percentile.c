@@ -14,7 +14,8 @@
  *     the cut is at 100 - percentile — computed as numpy.nanpercentile
  *     (linear interpolation, NaN ignored), when at least n_min_trials
  *     COMPLETE trials reported step s (NaN counted, as Optuna does).
- * The median rule is this one at percentile 50.
+ * The median rule (pruner_median.c) is this one at percentile 50, through
+ * the hpt__percentile_* functions of pruner_internal.h.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -37,25 +38,17 @@ static const char *const percentile_keys[] = {"type",
                                               "n_min_trials",
                                               NULL};
 
-static int percentile_init(hpt_pruner_t *pruner, const hpt_options_t *options,
-                           hpt_error_t *error) {
+/* Allocates the state for the cut at `percentile` and reads the options
+ * the median rule shares: n_startup_trials, n_warmup_steps, interval_steps,
+ * n_min_trials. On failure sets error; the caller's destroy frees. */
+int hpt__percentile_init(hpt_pruner_t *pruner, const hpt_options_t *options,
+                         double percentile, hpt_error_t *error) {
   percentile_state_t *state = calloc(1, sizeof *state);
   if (state == NULL)
     return HPT_ERR(error, HPT_ENOMEM, "out of memory creating pruner");
   pruner->state = state;
-  char place[320];
-  if (hpt_options_find(options, "percentile") == NULL)
-    return HPT_ERR(
-        error, HPT_EINVAL, "%s: required (a number in 0..100)",
-        hpt_options_describe(options, "percentile", place, sizeof place));
-  int rc = hpt_options_get_double(options, "percentile", 50, &state->percentile,
-                                  error);
-  if (rc != HPT_OK)
-    return rc;
-  if (!(state->percentile >= 0 && state->percentile <= 100))
-    return HPT_ERR(
-        error, HPT_EINVAL, "%s: must be between 0 and 100",
-        hpt_options_describe(options, "percentile", place, sizeof place));
+  state->percentile = percentile;
+  int rc;
   if ((rc =
            hpt__pruner_option_int(options, "n_startup_trials", 5, 0, 1000000000,
                                   &state->n_startup_trials, error)) != HPT_OK ||
@@ -69,7 +62,27 @@ static int percentile_init(hpt_pruner_t *pruner, const hpt_options_t *options,
   return HPT_OK;
 }
 
-static void percentile_destroy(hpt_pruner_t *pruner) {
+/* Reads the required `percentile`, then the shared options. */
+static int percentile_init(hpt_pruner_t *pruner, const hpt_options_t *options,
+                           hpt_error_t *error) {
+  char place[320];
+  if (hpt_options_find(options, "percentile") == NULL)
+    return HPT_ERR(
+        error, HPT_EINVAL, "%s: required (a number in 0..100)",
+        hpt_options_describe(options, "percentile", place, sizeof place));
+  double percentile;
+  int rc =
+      hpt_options_get_double(options, "percentile", 50, &percentile, error);
+  if (rc != HPT_OK)
+    return rc;
+  if (!(percentile >= 0 && percentile <= 100))
+    return HPT_ERR(
+        error, HPT_EINVAL, "%s: must be between 0 and 100",
+        hpt_options_describe(options, "percentile", place, sizeof place));
+  return hpt__percentile_init(pruner, options, percentile, error);
+}
+
+void hpt__percentile_destroy(hpt_pruner_t *pruner) {
   free(pruner->state);
   pruner->state = NULL;
 }
@@ -115,15 +128,18 @@ static double percentile_at(const hpt_history_t *history, int step, double q,
   return result;
 }
 
-static bool percentile_should_prune(hpt_pruner_t *pruner,
-                                    const hpt_history_t *history,
-                                    const hpt_trial_t *trial) {
+bool hpt__percentile_should_prune(hpt_pruner_t *pruner,
+                                  const hpt_history_t *history,
+                                  const hpt_trial_t *trial) {
   const percentile_state_t *state = pruner->state;
   size_t n_complete = hpt_history_count(history, HPT_TRIAL_COMPLETE);
   if (n_complete == 0 || (int64_t)n_complete < state->n_startup_trials)
     return false;
   if (trial->n_steps == 0)
     return false;
+
+  /* Optuna's last_step is the largest step reported, and its
+   * second-to-last the largest of the others. */
   int step = trial->steps[0];
   for (size_t i = 1; i < trial->n_steps; i++)
     if (trial->steps[i] > step)
@@ -161,6 +177,6 @@ const hpt__pruner_ops_t hpt__pruner_percentile = {
     .type = "percentile",
     .keys = percentile_keys,
     .init = percentile_init,
-    .should_prune = percentile_should_prune,
-    .destroy = percentile_destroy,
+    .should_prune = hpt__percentile_should_prune,
+    .destroy = hpt__percentile_destroy,
 };

@@ -64,14 +64,20 @@ static int sh_init(hpt_pruner_t *pruner, const hpt_options_t *options,
                                    &rule->bootstrap_count, error)) != HPT_OK)
     return rc;
   state->auto_min = rule->min_resource == 0;
-  if (state->auto_min && rule->bootstrap_count > 0) {
-    char place[320];
-    return HPT_ERR(
-        error, HPT_EINVAL,
-        "%s: bootstrap_count > 0 needs an integer min_resource",
-        hpt_options_describe(options, "bootstrap_count", place, sizeof place));
-  }
-  return HPT_OK;
+  return hpt__sh_check_bootstrap(options, "min_resource", state->auto_min,
+                                 rule->bootstrap_count, error);
+}
+
+int hpt__sh_check_bootstrap(const hpt_options_t *options,
+                            const char *resource_key, bool resource_auto,
+                            int64_t bootstrap_count, hpt_error_t *error) {
+  if (!resource_auto || bootstrap_count <= 0)
+    return HPT_OK;
+  char place[320];
+  return HPT_ERR(
+      error, HPT_EINVAL, "%s: bootstrap_count > 0 needs an integer %s",
+      hpt_options_describe(options, "bootstrap_count", place, sizeof place),
+      resource_key);
 }
 
 static void sh_destroy(hpt_pruner_t *pruner) {
@@ -91,6 +97,19 @@ static int64_t rung_step(const hpt__sh_rule_t *rule, int64_t rung) {
     step *= rule->reduction_factor;
   }
   return step;
+}
+
+int64_t hpt__sh_last_complete_step(const hpt_history_t *history) {
+  int64_t last_step = -1;
+  for (size_t i = 0; i < history->n_trials; i++) {
+    const hpt_trial_t *t = &history->trials[i];
+    if (t->state != HPT_TRIAL_COMPLETE)
+      continue;
+    for (size_t j = 0; j < t->n_steps; j++)
+      if (t->steps[j] > last_step)
+        last_step = t->steps[j];
+  }
+  return last_step;
 }
 
 void hpt__sh_unseen_free(hpt__sh_unseen_t *unseen) {
@@ -241,15 +260,7 @@ static bool sh_should_prune(hpt_pruner_t *pruner, const hpt_history_t *history,
   sh_state_t *state = pruner->state;
   if (state->rule.min_resource == 0) {
     /* 'auto': fixed once a COMPLETE trial has reported. */
-    int64_t last_step = -1;
-    for (size_t i = 0; i < history->n_trials; i++) {
-      const hpt_trial_t *t = &history->trials[i];
-      if (t->state != HPT_TRIAL_COMPLETE)
-        continue;
-      for (size_t j = 0; j < t->n_steps; j++)
-        if (t->steps[j] > last_step)
-          last_step = t->steps[j];
-    }
+    int64_t last_step = hpt__sh_last_complete_step(history);
     if (last_step < 0)
       return false;
     state->rule.min_resource = last_step / 100 > 1 ? last_step / 100 : 1;

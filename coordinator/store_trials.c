@@ -153,34 +153,41 @@ out:
 
 /* Inserts a trial and its params in one transaction: RUNNING on worker_id
  * (a new trial) or WAITING with retry_of (a queued retry). */
-static int insert_trial_once(hpt_store_t *store, int64_t study_id, int number,
-                             const hpt_space_t *space, const double *params,
-                             const char *worker_id, int retry_of,
-                             hpt_error_t *error) {
-  char id[24], num[16], retry_text[16];
-  format_key(study_id, number, id, sizeof id, num, sizeof num);
-  snprintf(retry_text, sizeof retry_text, "%d", retry_of);
-  PGresult *result = NULL;
-  int rc = hpt__store_begin(store, error);
-  if (rc != HPT_OK)
-    return rc;
-  const char *trial_params[] = {id, num, worker_id,
-                                retry_of >= 0 ? retry_text : NULL};
-  rc = hpt__store_exec(
-      store,
-      worker_id != NULL
-          ? "INSERT INTO trials (study_id, number, state, worker_id,"
-            " started_at, heartbeat_at, retry_of) VALUES ($1, $2, 'RUNNING',"
-            " $3, now(), now(), $4) RETURNING id"
-          : "INSERT INTO trials (study_id, number, state, worker_id,"
-            " retry_of) VALUES ($1, $2, 'WAITING', $3, $4) RETURNING id",
-      4, trial_params, &result, error);
-  if (rc == HPT_EEXIST)
-    rc = HPT_ERR(error, HPT_EEXIST, "trial %d of study %s already exists",
-                 number, id);
-  if (rc != HPT_OK)
-    goto fail;
-  const char *trial_id = PQgetvalue(result, 0, 0);
+/* Appends `text` to a PostgreSQL array literal as one quoted element
+ * (NULL: an SQL NULL element). */
+static void array_element(FILE *out, bool first, const char *text) {
+  if (!first)
+    fputc(',', out);
+  if (text == NULL) {
+    fputs("NULL", out);
+    return;
+  }
+  fputc('"', out);
+  for (const char *p = text; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      fputc('\\', out);
+    fputc(*p, out);
+  }
+  fputc('"', out);
+}
+
+/* The three array literals (names, values, JSON values) of a trial's
+ * params. Caller frees the three strings. */
+static int param_arrays(const hpt_space_t *space, const double *params,
+                        int number, char **names, char **values, char **jsons,
+                        hpt_error_t *error) {
+  size_t sizes[3];
+  FILE *streams[3] = {open_memstream(names, &sizes[0]),
+                      open_memstream(values, &sizes[1]),
+                      open_memstream(jsons, &sizes[2])};
+  int rc = HPT_OK;
+  if (!streams[0] || !streams[1] || !streams[2]) {
+    rc = HPT_ERR(error, HPT_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (int k = 0; k < 3; k++)
+    fputc('{', streams[k]);
+  bool first = true;
   for (size_t i = 0; params != NULL && i < space->n_params; i++) {
     if (isnan(params[i]))
       continue;
@@ -189,26 +196,60 @@ static int insert_trial_once(hpt_store_t *store, int64_t study_id, int number,
     if (hpt_space_value_json(param, params[i], json, sizeof json) != HPT_OK) {
       rc = HPT_ERR(error, HPT_EINVAL, "trial %d: %s: invalid value %.17g",
                    number, param->name, params[i]);
-      goto fail;
+      goto out;
     }
-    const char *row[] = {trial_id, param->name,
-                         hpt__store_double_text(params[i], value, sizeof value),
-                         json};
-    rc = hpt__store_exec(store,
-                         "INSERT INTO trial_params (trial_id, name, value,"
-                         " value_json) VALUES ($1, $2, $3, $4::jsonb)",
-                         4, row, NULL, error);
-    if (rc != HPT_OK)
-      goto fail;
+    array_element(streams[0], first, param->name);
+    array_element(streams[1], first,
+                  hpt__store_double_text(params[i], value, sizeof value));
+    array_element(streams[2], first, json);
+    first = false;
   }
-  rc = hpt__store_commit(store, error);
+  for (int k = 0; k < 3; k++)
+    fputc('}', streams[k]);
+out:
+  for (int k = 0; k < 3; k++)
+    if (streams[k] != NULL)
+      fclose(streams[k]);
+  return rc;
+}
+
+/* One statement, so atomic without BEGIN/COMMIT: the trial row and its
+ * params (unnested from three arrays). */
+static int insert_trial_once(hpt_store_t *store, int64_t study_id, int number,
+                             const hpt_space_t *space, const double *params,
+                             const char *worker_id, int retry_of,
+                             hpt_error_t *error) {
+  char id[24], num[16], retry_text[16];
+  format_key(study_id, number, id, sizeof id, num, sizeof num);
+  snprintf(retry_text, sizeof retry_text, "%d", retry_of);
+  char *names = NULL, *values = NULL, *jsons = NULL;
+  int rc = param_arrays(space, params, number, &names, &values, &jsons, error);
   if (rc != HPT_OK)
-    goto fail;
-  PQclear(result);
-  return HPT_OK;
-fail:
-  PQclear(result);
-  hpt__store_rollback(store);
+    goto out;
+  const char *row[] = {
+      id,    num,    worker_id, retry_of >= 0 ? retry_text : NULL,
+      names, values, jsons};
+  rc = hpt__store_exec(
+      store,
+      "WITH t AS (INSERT INTO trials (study_id, number, state, worker_id,"
+      " started_at, heartbeat_at, retry_of)"
+      " VALUES ($1, $2, CASE WHEN $3::text IS NULL THEN 'WAITING'"
+      " ELSE 'RUNNING' END, $3,"
+      " CASE WHEN $3::text IS NULL THEN NULL ELSE now() END,"
+      " CASE WHEN $3::text IS NULL THEN NULL ELSE now() END, $4)"
+      " RETURNING id)"
+      " INSERT INTO trial_params (trial_id, name, value, value_json)"
+      " SELECT t.id, p.name, p.value, p.value_json::jsonb FROM t,"
+      " unnest($5::text[], $6::float8[], $7::text[])"
+      " AS p(name, value, value_json)",
+      7, row, NULL, error);
+  if (rc == HPT_EEXIST)
+    rc = HPT_ERR(error, HPT_EEXIST, "trial %d of study %s already exists",
+                 number, id);
+out:
+  free(names);
+  free(values);
+  free(jsons);
   return rc;
 }
 
@@ -353,6 +394,8 @@ int hpt_store_trial_heartbeat(hpt_store_t *store, int64_t study_id, int number,
   return rc;
 }
 
+/* One statement: the conditional update (a trial finishes once, whoever
+ * asks twice) and its metrics. */
 static int trial_finish_once(hpt_store_t *store, int64_t study_id, int number,
                              hpt_trial_state_t state, double value,
                              double duration_s, const hpt_metric_t *metrics,
@@ -364,55 +407,63 @@ static int trial_finish_once(hpt_store_t *store, int64_t study_id, int number,
                    hpt_trial_state_name(state));
   char id[24], num[16], value_text[32], duration_text[32];
   format_key(study_id, number, id, sizeof id, num, sizeof num);
+  char *names = NULL, *values = NULL;
+  size_t names_size = 0, values_size = 0;
+  FILE *names_out = open_memstream(&names, &names_size);
+  FILE *values_out = open_memstream(&values, &values_size);
   PGresult *result = NULL;
-  int rc = hpt__store_begin(store, error);
-  if (rc != HPT_OK)
-    return rc;
+  int rc = HPT_OK;
+  if (names_out == NULL || values_out == NULL) {
+    rc = HPT_ERR(error, HPT_ENOMEM, "out of memory");
+    goto out;
+  }
+  fputc('{', names_out);
+  fputc('{', values_out);
+  for (size_t i = 0; i < n_metrics; i++) {
+    char metric_value[32];
+    array_element(names_out, i == 0, metrics[i].name);
+    array_element(values_out, i == 0,
+                  hpt__store_double_text(metrics[i].value, metric_value,
+                                         sizeof metric_value));
+  }
+  fputc('}', names_out);
+  fputc('}', values_out);
+  fclose(names_out);
+  fclose(values_out);
+  names_out = values_out = NULL;
   const char *params[] = {
       id,
       num,
       hpt_trial_state_name(state),
       hpt__store_double_text(value, value_text, sizeof value_text),
       hpt__store_double_text(duration_s, duration_text, sizeof duration_text),
-      state == HPT_TRIAL_FAIL ? fail_reason : NULL};
-  /* Conditional: a trial finishes once, whoever asks twice. */
-  rc = hpt__store_exec(store,
-                       "UPDATE trials SET state = $3, value = $4,"
-                       " duration_s = COALESCE($5::float8, extract(epoch FROM "
-                       "now() - started_at)), fail_reason = $6,"
-                       " finished_at = now(), heartbeat_at = now()"
-                       " WHERE study_id = $1 AND number = $2"
-                       " AND state = 'RUNNING' RETURNING id",
-                       6, params, &result, error);
-  if (rc != HPT_OK)
-    goto fail;
-  if (PQntuples(result) == 0) {
-    hpt__store_rollback(store);
-    PQclear(result);
-    return not_running(store, id, num, error);
-  }
-  const char *trial_id = PQgetvalue(result, 0, 0);
-  for (size_t i = 0; i < n_metrics; i++) {
-    char metric_value[32];
-    const char *row[] = {trial_id, metrics[i].name,
-                         hpt__store_double_text(metrics[i].value, metric_value,
-                                                sizeof metric_value)};
-    rc = hpt__store_exec(store,
-                         "INSERT INTO trial_metrics (trial_id, name, value)"
-                         " VALUES ($1, $2, $3) ON CONFLICT (trial_id, name)"
-                         " DO UPDATE SET value = EXCLUDED.value",
-                         3, row, NULL, error);
-    if (rc != HPT_OK)
-      goto fail;
-  }
-  rc = hpt__store_commit(store, error);
-  if (rc != HPT_OK)
-    goto fail;
+      state == HPT_TRIAL_FAIL ? fail_reason : NULL,
+      names,
+      values};
+  rc = hpt__store_exec(
+      store,
+      "WITH t AS (UPDATE trials SET state = $3, value = $4,"
+      " duration_s = COALESCE($5::float8, extract(epoch FROM now() -"
+      " started_at)), fail_reason = $6, finished_at = now(),"
+      " heartbeat_at = now()"
+      " WHERE study_id = $1 AND number = $2 AND state = 'RUNNING'"
+      " RETURNING id),"
+      " m AS (INSERT INTO trial_metrics (trial_id, name, value)"
+      " SELECT t.id, m.name, m.value FROM t,"
+      " unnest($7::text[], $8::float8[]) AS m(name, value)"
+      " ON CONFLICT (trial_id, name) DO UPDATE SET value = EXCLUDED.value)"
+      " SELECT count(*) FROM t",
+      8, params, &result, error);
+  if (rc == HPT_OK && strcmp(PQgetvalue(result, 0, 0), "0") == 0)
+    rc = not_running(store, id, num, error);
+out:
+  if (names_out != NULL)
+    fclose(names_out);
+  if (values_out != NULL)
+    fclose(values_out);
   PQclear(result);
-  return HPT_OK;
-fail:
-  PQclear(result);
-  hpt__store_rollback(store);
+  free(names);
+  free(values);
   return rc;
 }
 

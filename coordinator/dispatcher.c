@@ -16,6 +16,15 @@
 /* How often studies' states are re-read (stop/resume/delete from the CLI). */
 #define STATE_POLL_MS 2000
 
+static const char *const db_op_names[HPT_DISPATCHER_N_DB_OPS] = {
+    "start", "report", "finish", "barrier"};
+
+/* Records a database write that began at uv_hrtime() `started_ns`. */
+static void db_timed(hpt_dispatcher_t *d, int op, uint64_t started_ns) {
+  hpt_histogram_observe(&d->db_write[op],
+                        (double)(uv_hrtime() - started_ns) / 1e9);
+}
+
 static void notify_change(hpt_dispatcher_t *d) {
   if (d->on_change != NULL)
     d->on_change(d, d->on_change_data);
@@ -27,15 +36,16 @@ static void notify_change(hpt_dispatcher_t *d) {
  * durable, and only then do the answers leave. A worker is never told
  * anything the database could still lose, and a burst of results costs one
  * disk flush instead of one each. */
-static void queue_envelope(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
-                           const Hpt__Envelope *envelope) {
+static hpt__outgoing_t *queue_envelope(hpt_dispatcher_t *d,
+                                       const hpt_wire_peer_t *peer,
+                                       const Hpt__Envelope *envelope) {
   if (d->outbox_length == d->outbox_capacity) {
     size_t capacity = d->outbox_capacity ? d->outbox_capacity * 2 : 64;
     hpt__outgoing_t *grown = realloc(d->outbox, capacity * sizeof *grown);
     if (grown == NULL) {
       hpt_log(HPT_LOG_ERROR, "outbox_full", "body=%s",
               hpt_wire_body_name(envelope));
-      return;
+      return NULL;
     }
     d->outbox = grown;
     d->outbox_capacity = capacity;
@@ -43,12 +53,14 @@ static void queue_envelope(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
   size_t length = hpt__envelope__get_packed_size(envelope);
   uint8_t *bytes = malloc(length ? length : 1);
   if (bytes == NULL)
-    return;
+    return NULL;
   hpt__envelope__pack(envelope, bytes);
   hpt__outgoing_t *out = &d->outbox[d->outbox_length++];
   out->peer = *peer;
   out->bytes = bytes;
   out->length = length;
+  out->idle_since_ns = 0;
+  return out;
 }
 
 /* Makes the batch durable, then sends its answers. */
@@ -56,8 +68,11 @@ static void flush_outbox(hpt_dispatcher_t *d) {
   if (d->outbox_length == 0)
     return;
   hpt_error_t error;
+  uint64_t started_ns = uv_hrtime();
   if (d->config.store != NULL && hpt_store_barrier(d->config.store, &error) < 0)
     hpt_log(HPT_LOG_ERROR, "barrier_failed", "error=\"%s\"", error.message);
+  if (d->config.store != NULL)
+    db_timed(d, HPT_DISPATCHER_DB_BARRIER, started_ns);
   for (size_t i = 0; i < d->outbox_length; i++) {
     hpt__outgoing_t *out = &d->outbox[i];
     /* A peer that is gone (ROUTER_MANDATORY: EHOSTUNREACH) loses its lease
@@ -68,6 +83,9 @@ static void flush_outbox(hpt_dispatcher_t *d) {
       hpt_wire_peer_text(&out->peer, text, sizeof text);
       hpt_log(HPT_LOG_WARN, "send_failed", "peer=%s error=\"%s\"", text,
               error.message);
+    } else if (out->idle_since_ns != 0) {
+      hpt_histogram_observe(&d->dispatch_latency,
+                            (double)(uv_hrtime() - out->idle_since_ns) / 1e9);
     }
     free(out->bytes);
   }
@@ -172,7 +190,9 @@ static int send_assignment(hpt_dispatcher_t *d, hpt__worker_t *w,
   Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
   envelope.body_case = HPT__ENVELOPE__BODY_ASSIGN;
   envelope.assign = &assign;
-  queue_envelope(d, &w->peer, &envelope);
+  hpt__outgoing_t *out = queue_envelope(d, &w->peer, &envelope);
+  if (out != NULL)
+    out->idle_since_ns = w->idle_since_ns;
 out:
   free(params);
   free(param_pointers);
@@ -192,11 +212,19 @@ static void dispatch_pending(hpt_dispatcher_t *d) {
     if (!w->in_use || !w->introduced || w->study != NULL || w->busy_elsewhere)
       continue;
     hpt_study_t *study = next_study_for(d, w);
-    if (study == NULL)
-      continue;
+    if (study == NULL || w->idle_since_ns == 0) {
+      /* Nothing to run (or it just stopped running a stale trial): its wait
+       * from here on is the queue's, not the dispatcher's. */
+      w->idle_since_ns = uv_hrtime();
+      if (study == NULL)
+        continue;
+    }
     hpt_error_t error;
     int number = -1;
-    if (hpt_study_start_trial(study, w->id, &number, &error) < 0) {
+    uint64_t started_ns = uv_hrtime();
+    int start_rc = hpt_study_start_trial(study, w->id, &number, &error);
+    db_timed(d, HPT_DISPATCHER_DB_START, started_ns);
+    if (start_rc < 0) {
       hpt_log(HPT_LOG_ERROR, "trial_start_failed", "study=%s error=\"%s\"",
               hpt_study_name(study), error.message);
       break; /* most likely the database: retry on the next tick */
@@ -205,7 +233,9 @@ static void dispatch_pending(hpt_dispatcher_t *d) {
     w->number = number;
     w->last_trial_heartbeat_ms = uv_now(d->loop);
     changed = true;
-    if (send_assignment(d, w, study, number, &error) < 0) {
+    int send_rc = send_assignment(d, w, study, number, &error);
+    w->idle_since_ns = 0;
+    if (send_rc < 0) {
       hpt__worker_drop(d, w, error.message);
       continue;
     }
@@ -230,6 +260,16 @@ static void refuse(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
   send_envelope(d, peer, &envelope);
 }
 
+static void send_welcome(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer) {
+  Hpt__Welcome welcome = HPT__WELCOME__INIT;
+  welcome.protocol_version = HPT_WIRE_PROTOCOL_VERSION;
+  welcome.heartbeat_interval_ms = d->config.heartbeat_interval_ms;
+  Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
+  envelope.body_case = HPT__ENVELOPE__BODY_WELCOME;
+  envelope.welcome = &welcome;
+  send_envelope(d, peer, &envelope);
+}
+
 static void handle_hello(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
                          const Hpt__Hello *hello) {
   if (hello->protocol_version != HPT_WIRE_PROTOCOL_VERSION) {
@@ -246,8 +286,18 @@ static void handle_hello(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
     hpt_log(HPT_LOG_ERROR, "worker_table_full", "worker=%s", hello->worker_id);
     return;
   }
+  /* A Hello from the same worker process that we already know (queued while
+   * the coordinator was away, or a re-send) is no restart: its trial stays,
+   * whatever stale "current trial" the repeat carries. */
+  bool repeat = known && hello->session != 0 && w->session == hello->session;
   hpt__worker_describe(w, hello);
+  w->session = hello->session;
   w->last_seen_ms = uv_now(d->loop);
+  if (repeat) {
+    send_welcome(d, peer);
+    return;
+  }
+  w->idle_since_ns = uv_hrtime(); /* matters only if it is idle */
   bool same_trial = w->study != NULL &&
                     hpt_study_id(w->study) == hello->current_study_id &&
                     w->number == hello->current_number;
@@ -279,13 +329,7 @@ static void handle_hello(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
   hpt_log(HPT_LOG_INFO, "worker_joined",
           "worker=%s host=%s devices=\"%s\" memory_gb=%g tags=%zu", w->id,
           w->hostname, devices, w->memory_gb, w->n_tags);
-  Hpt__Welcome welcome = HPT__WELCOME__INIT;
-  welcome.protocol_version = HPT_WIRE_PROTOCOL_VERSION;
-  welcome.heartbeat_interval_ms = d->config.heartbeat_interval_ms;
-  Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
-  envelope.body_case = HPT__ENVELOPE__BODY_WELCOME;
-  envelope.welcome = &welcome;
-  send_envelope(d, peer, &envelope);
+  send_welcome(d, peer);
   notify_change(d);
 }
 
@@ -304,6 +348,11 @@ static hpt_study_t *current_trial(hpt_dispatcher_t *d, hpt__worker_t *w,
                                   const char *kind, double value) {
   if (w->study != NULL && hpt_study_id(w->study) == study_id &&
       w->number == number)
+    return w->study;
+  /* A result re-sent after a coordinator restart, for a trial this worker
+   * ran and nobody has claimed yet: adopt it and take the result. */
+  if (w->study == NULL && strcmp(kind, "report") != 0 &&
+      hpt__orphans_adopt(d, w, study_id, number))
     return w->study;
   hpt_log(HPT_LOG_WARN, "late_message",
           "worker=%s kind=%s study_id=%lld trial=%d note=\"not its current "
@@ -327,8 +376,11 @@ static void handle_report(hpt_dispatcher_t *d, hpt__worker_t *w,
   bool prune = false;
   if (study != NULL) {
     hpt_error_t error;
-    if (hpt_study_report(study, report->number, report->step, report->value,
-                         &prune, &error) < 0) {
+    uint64_t started_ns = uv_hrtime();
+    int rc = hpt_study_report(study, report->number, report->step,
+                              report->value, &prune, &error);
+    db_timed(d, HPT_DISPATCHER_DB_REPORT, started_ns);
+    if (rc < 0) {
       hpt_log(HPT_LOG_ERROR, "report_failed", "study=%s trial=%d error=\"%s\"",
               hpt_study_name(study), report->number, error.message);
       prune = false;
@@ -349,7 +401,11 @@ static void handle_report(hpt_dispatcher_t *d, hpt__worker_t *w,
 static void finish_trial(hpt_dispatcher_t *d, hpt__worker_t *w,
                          const hpt_trial_outcome_t *outcome) {
   hpt_error_t error;
-  if (hpt_study_finish(w->study, w->number, outcome, &error) < 0)
+  uint64_t started_ns = uv_hrtime();
+  w->idle_since_ns = started_ns;
+  int rc = hpt_study_finish(w->study, w->number, outcome, &error);
+  db_timed(d, HPT_DISPATCHER_DB_FINISH, started_ns);
+  if (rc < 0)
     hpt_log(HPT_LOG_ERROR, "trial_finish_failed",
             "study=%s trial=%d error=\"%s\"", hpt_study_name(w->study),
             w->number, error.message);
@@ -390,6 +446,19 @@ static void handle_failed(hpt_dispatcher_t *d, hpt__worker_t *w,
   if (current_trial(d, w, failed->study_id, failed->number, "failed", NAN) ==
       NULL)
     return;
+  if (failed->not_started) {
+    /* It is still busy with an earlier trial: the trial goes back to the
+     * queue untouched, and this worker gets nothing until it is idle. */
+    hpt_error_t error;
+    if (hpt_study_requeue(w->study, w->number, &error) < 0)
+      hpt_log(HPT_LOG_ERROR, "requeue_failed", "study=%s trial=%d error=\"%s\"",
+              hpt_study_name(w->study), w->number, error.message);
+    w->study = NULL;
+    w->number = -1;
+    w->busy_elsewhere = true;
+    notify_change(d);
+    return;
+  }
   hpt_trial_outcome_t outcome = {.state = HPT_TRIAL_FAIL,
                                  .value = NAN,
                                  .duration_s = failed->duration_s,
@@ -621,12 +690,19 @@ int hpt_dispatcher_new(uv_loop_t *loop, void *zmq_context,
     return HPT_ERR(error, HPT_ENOMEM, "out of memory creating the dispatcher");
   d->loop = loop;
   d->config = *config;
+  hpt_histogram_init(&d->dispatch_latency, hpt_metrics_latency_bounds,
+                     hpt_metrics_latency_n_bounds);
+  for (int op = 0; op < HPT_DISPATCHER_N_DB_OPS; op++)
+    hpt_histogram_init(&d->db_write[op], hpt_metrics_latency_bounds,
+                       hpt_metrics_latency_n_bounds);
   if (d->config.heartbeat_interval_ms == 0)
     d->config.heartbeat_interval_ms = 1000;
   if (d->config.heartbeat_grace_ms == 0)
     d->config.heartbeat_grace_ms = 10000;
   int rc = hpt_wire_socket(zmq_context, ZMQ_ROUTER, NULL, &d->socket, error);
-  if (rc < 0)
+  if (rc < 0 ||
+      (config->curve != NULL &&
+       (rc = hpt_wire_socket_secure(d->socket, config->curve, error)) < 0))
     goto fail;
   if (zmq_bind(d->socket, config->bind) != 0) {
     rc = HPT_ERR(error, HPT_EIO, "cannot bind %s: %s", config->bind,
@@ -650,7 +726,8 @@ int hpt_dispatcher_new(uv_loop_t *loop, void *zmq_context,
                       : 500;
   d->last_tick_ms = uv_now(loop);
   uv_timer_start(&d->timer, on_timer, tick, tick);
-  hpt_log(HPT_LOG_INFO, "dispatcher_listening", "endpoint=%s", d->endpoint);
+  hpt_log(HPT_LOG_INFO, "dispatcher_listening", "endpoint=%s security=%s",
+          d->endpoint, config->curve != NULL ? "curve" : "plain");
   *out = d;
   return HPT_OK;
 fail:
@@ -686,6 +763,23 @@ void hpt_dispatcher_on_change(hpt_dispatcher_t *d,
 
 size_t hpt_dispatcher_worker_count(const hpt_dispatcher_t *d) {
   return d->n_connected;
+}
+
+void hpt_dispatcher_stats(const hpt_dispatcher_t *d,
+                          hpt_dispatcher_stats_t *stats) {
+  stats->dispatch_latency = &d->dispatch_latency;
+  stats->db_write = d->db_write;
+  stats->db_ops = db_op_names;
+  stats->n_db_ops = HPT_DISPATCHER_N_DB_OPS;
+}
+
+size_t hpt_dispatcher_study_count(const hpt_dispatcher_t *d) {
+  return d->n_studies;
+}
+
+const hpt_study_t *hpt_dispatcher_study(const hpt_dispatcher_t *d,
+                                        size_t index) {
+  return index < d->n_studies ? d->studies[index] : NULL;
 }
 
 void hpt_dispatcher_pause(hpt_dispatcher_t *d) { d->paused = true; }

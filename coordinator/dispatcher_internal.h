@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "dispatcher.h"
+#include "metrics.h"
 #include "require.h"
 #include "wire.h"
 #include "zmq_watch.h"
@@ -25,13 +26,17 @@ typedef struct hpt__worker {
   const char *tags[HPT__MAX_TAGS]; /* point into tag_text */
   size_t n_tags;
   bool introduced;     /* said Hello (else known by its id only) */
+  uint64_t session;    /* from Hello: a repeated Hello has the same one */
   bool busy_elsewhere; /* still runs a trial this coordinator
                           no longer expects (its lease expired):
                           no new trial until it says it is idle */
   uint64_t last_seen_ms;
   uint64_t last_trial_heartbeat_ms;
-  hpt_study_t *study; /* NULL when idle */
-  int number;         /* trial it runs when study != NULL */
+  uint64_t idle_since_ns; /* uv_hrtime() when it became idle (joined,
+                             finished a trial, or last found no trial to
+                             run); 0 while busy */
+  hpt_study_t *study;     /* NULL when idle */
+  int number;             /* trial it runs when study != NULL */
   bool in_use;
 } hpt__worker_t;
 
@@ -50,6 +55,8 @@ typedef struct hpt__outgoing {
   hpt_wire_peer_t peer;
   uint8_t *bytes; /* owned: packed Envelope */
   size_t length;
+  uint64_t idle_since_ns; /* a TrialAssign: when its worker became idle,
+                             for hpt_dispatch_latency_seconds; else 0 */
 } hpt__outgoing_t;
 
 struct hpt_dispatcher {
@@ -75,6 +82,8 @@ struct hpt_dispatcher {
   void *on_change_data;
   bool paused;
   bool closed;
+  hpt_histogram_t dispatch_latency;                  /* seconds */
+  hpt_histogram_t db_write[HPT_DISPATCHER_N_DB_OPS]; /* seconds, per op */
 };
 
 /* ---- dispatcher_workers.c ---------------------------------------------- */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "conninfo.h"
 #include "log.h"
 #include "store_internal.h"
 
@@ -296,9 +297,11 @@ static PGconn *connect_to(const char *conninfo, hpt_error_t *error) {
     return NULL;
   }
   if (PQstatus(conn) != CONNECTION_OK) {
-    char message[HPT_ERROR_MESSAGE_MAX];
+    /* libpq may quote the connection string, password and all. */
+    char message[HPT_ERROR_MESSAGE_MAX], masked[HPT_ERROR_MESSAGE_MAX];
     one_line(PQerrorMessage(conn), message, sizeof message);
-    HPT_ERR(error, HPT_EDB, "%s", message);
+    hpt_conninfo_mask(message, masked, sizeof masked);
+    HPT_ERR(error, HPT_EDB, "%s", masked);
     PQfinish(conn);
     return NULL;
   }
@@ -687,17 +690,20 @@ int hpt_store_set_synchronous(hpt_store_t *store, bool synchronous,
   return rc;
 }
 
-/* A transaction that has an id and commits synchronously waits until the
- * WAL up to its commit record is on disk — and with it every earlier,
- * asynchronous commit. */
+/* A transaction that writes and commits synchronously waits until the WAL
+ * up to its commit record is on disk — and with it every earlier,
+ * asynchronous commit. It must write: a transaction without WAL (even one
+ * with a transaction id) commits without flushing. */
 static int barrier_once(hpt_store_t *store, hpt_error_t *error) {
   int rc = hpt__store_begin(store, error);
   if (rc != HPT_OK)
     return rc;
   if ((rc = hpt__store_exec(store, "SET LOCAL synchronous_commit TO on", 0,
                             NULL, NULL, error)) != HPT_OK ||
-      (rc = hpt__store_exec(store, "SELECT txid_current()", 0, NULL, NULL,
-                            error)) != HPT_OK ||
+      (rc = hpt__store_exec(store,
+                            "UPDATE durability_barrier SET at = now()"
+                            " WHERE id = 1",
+                            0, NULL, NULL, error)) != HPT_OK ||
       (rc = hpt__store_commit(store, error)) != HPT_OK) {
     hpt__store_rollback(store);
     return rc;

@@ -147,6 +147,11 @@ int hpt_store_trial_enqueue_retry(hpt_store_t *store, int64_t study_id,
 int hpt_store_trial_claim(hpt_store_t *store, int64_t study_id, int number,
                           const char *worker_id, hpt_error_t *error);
 
+/* A RUNNING trial goes back to WAITING (its worker never started it).
+ * HPT_ESTATE if it is not RUNNING. */
+int hpt_store_trial_requeue(hpt_store_t *store, int64_t study_id, int number,
+                            hpt_error_t *error);
+
 /* Records a message that came too late for its trial (the lease had expired
  * and the trial was failed or retried): kept, never applied. `kind` is
  * "report", "complete" or "failed"; value may be NaN. */

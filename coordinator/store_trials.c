@@ -297,6 +297,24 @@ int hpt_store_trial_claim(hpt_store_t *store, int64_t study_id, int number,
   return rc;
 }
 
+int hpt_store_trial_requeue(hpt_store_t *store, int64_t study_id, int number,
+                            hpt_error_t *error) {
+  char id[24], num[16];
+  format_key(study_id, number, id, sizeof id, num, sizeof num);
+  const char *params[] = {id, num};
+  PGresult *result = NULL;
+  int rc = hpt__store_exec(store,
+                           "UPDATE trials SET state = 'WAITING', worker_id ="
+                           " NULL, started_at = NULL, heartbeat_at = NULL"
+                           " WHERE study_id = $1 AND number = $2"
+                           " AND state = 'RUNNING' RETURNING id",
+                           2, params, &result, error);
+  if (rc == HPT_OK && PQntuples(result) == 0)
+    rc = not_running(store, id, num, error);
+  PQclear(result);
+  return rc;
+}
+
 int hpt_store_late_message(hpt_store_t *store, int64_t study_id, int number,
                            const char *worker_id, const char *kind,
                            double value, hpt_error_t *error) {

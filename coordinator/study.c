@@ -402,6 +402,25 @@ int hpt_study_finish(hpt_study_t *study, int number,
   return rc;
 }
 
+int hpt_study_requeue(hpt_study_t *study, int number, hpt_error_t *error) {
+  hpt_trial_t *trial = running_trial(study, number, error);
+  if (trial == NULL)
+    return error ? error->code : HPT_ESTATE;
+  int rc = hpt_store_trial_requeue(study->store, study->id, number, error);
+  if (rc < 0)
+    return rc;
+  if (queue_push(study, number, NULL) < 0)
+    return HPT_ERR(error, HPT_ENOMEM, "out of memory");
+  /* First in line again: move it to the front. */
+  queued_retry_t entry = study->queue[study->queue_length - 1];
+  memmove(&study->queue[1], &study->queue[0],
+          (study->queue_length - 1) * sizeof *study->queue);
+  study->queue[0] = entry;
+  trial->state = HPT_TRIAL_WAITING;
+  study->running--;
+  return HPT_OK;
+}
+
 void hpt_study_progress(const hpt_study_t *study,
                         hpt_study_progress_t *progress) {
   memset(progress, 0, sizeof *progress);

@@ -108,6 +108,10 @@ int hpt_study_report(hpt_study_t *study, int number, int step, double value,
 int hpt_study_finish(hpt_study_t *study, int number,
                      const hpt_trial_outcome_t *outcome, hpt_error_t *error);
 
+/* Puts a RUNNING trial back in the queue (WAITING) without counting an
+ * attempt: its worker never started it. */
+int hpt_study_requeue(hpt_study_t *study, int number, hpt_error_t *error);
+
 void hpt_study_progress(const hpt_study_t *study,
                         hpt_study_progress_t *progress);
 

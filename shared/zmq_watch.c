@@ -1,6 +1,7 @@
 /* zmq_watch.c — see zmq_watch.h for why both a poll and a check handle. */
 #include "zmq_watch.h"
 
+#include <errno.h>
 #include <zmq.h>
 
 #include "log.h"
@@ -15,6 +16,8 @@ void hpt_zmq_watch_drain(hpt_zmq_watch_t *watch) {
     int events = 0;
     size_t size = sizeof events;
     if (zmq_getsockopt(watch->socket, ZMQ_EVENTS, &events, &size) != 0) {
+      if (zmq_errno() == EINTR) /* a signal (a child exiting): ask again */
+        continue;
       hpt_log(HPT_LOG_ERROR, "zmq_events", "error=\"%s\"",
               zmq_strerror(zmq_errno()));
       break;

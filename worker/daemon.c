@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -58,17 +59,53 @@ struct daemon_state {
   uv_signal_t sigint, sigterm;
   unsigned heartbeat_ms;
   bool welcomed;
+  unsigned unanswered_hellos; /* while not welcomed */
   bool stopping;
   int result;
   hpt_error_t *error;
-  trial_t *trial; /* NULL when idle */
+  trial_t *trial;   /* NULL when idle */
+  uint64_t session; /* random per process, sent in every Hello */
+  /* The last trial result sent, kept until the next assignment: if the
+   * coordinator restarts before it was handled, it is sent again after the
+   * new Hello (the new coordinator adopts the trial and takes the result). */
+  uint8_t *pending_result;
+  size_t pending_result_length;
 };
+
+/* Keeps a copy of a trial result until the next assignment. */
+static void keep_result(daemon_state_t *s, const Hpt__Envelope *envelope) {
+  size_t length = hpt__envelope__get_packed_size(envelope);
+  uint8_t *bytes = malloc(length ? length : 1);
+  if (bytes == NULL)
+    return;
+  hpt__envelope__pack(envelope, bytes);
+  free(s->pending_result);
+  s->pending_result = bytes;
+  s->pending_result_length = length;
+}
 
 static void send_envelope(daemon_state_t *s, Hpt__Envelope *envelope) {
   hpt_error_t error;
+  if (envelope->body_case == HPT__ENVELOPE__BODY_COMPLETE ||
+      (envelope->body_case == HPT__ENVELOPE__BODY_FAILED &&
+       !envelope->failed->not_started))
+    keep_result(s, envelope);
   if (hpt_wire_send(s->socket, NULL, envelope, &error) < 0)
     hpt_log(HPT_LOG_WARN, "send_failed", "body=%s error=\"%s\"",
             hpt_wire_body_name(envelope), error.message);
+}
+
+/* After re-introducing ourselves to a coordinator that did not know us:
+ * the result it may never have handled goes again (a duplicate is recorded
+ * as late and changes nothing). */
+static void resend_pending_result(daemon_state_t *s) {
+  if (s->pending_result == NULL)
+    return;
+  hpt_error_t error;
+  if (hpt_wire_send_packed(s->socket, NULL, s->pending_result,
+                           s->pending_result_length, &error) < 0)
+    hpt_log(HPT_LOG_WARN, "send_failed", "body=result error=\"%s\"",
+            error.message);
 }
 
 static void send_hello(daemon_state_t *s) {
@@ -84,6 +121,7 @@ static void send_hello(daemon_state_t *s) {
                                ? s->config->protocol_version
                                : HPT_WIRE_PROTOCOL_VERSION;
   hello.slots = 1;
+  hello.session = s->session;
   hello.n_tags = s->config->n_tags;
   hello.tags = (char **)s->config->tags;
   hello.memory_gb = s->config->memory_gb;
@@ -416,8 +454,15 @@ static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
   if (s->trial != NULL) {
     hpt_log(HPT_LOG_WARN, "assign_while_busy", "trial=%d busy_with=%d",
             assign->number, s->trial->number);
-    send_failed(s, assign->study_id, assign->number,
-                "worker already runs a trial", 0.0, true);
+    Hpt__TrialFailed failed = HPT__TRIAL_FAILED__INIT;
+    failed.study_id = assign->study_id;
+    failed.number = assign->number;
+    failed.reason = "worker already runs a trial";
+    failed.not_started = true;
+    Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
+    envelope.body_case = HPT__ENVELOPE__BODY_FAILED;
+    envelope.failed = &failed;
+    send_envelope(s, &envelope);
     return;
   }
   size_t count = 0;
@@ -472,6 +517,17 @@ static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
 
 static void stop_daemon(daemon_state_t *s);
 
+/* A random 64-bit session id (urandom; time and pid if that fails). */
+static uint64_t new_session_id(void) {
+  uint64_t id = 0;
+  FILE *random = fopen("/dev/urandom", "rb");
+  if (random == NULL || fread(&id, sizeof id, 1, random) != 1)
+    id = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
+  if (random != NULL)
+    fclose(random);
+  return id ? id : 1;
+}
+
 static void on_readable(hpt_zmq_watch_t *watch) {
   daemon_state_t *s = watch->data;
   Hpt__Envelope *envelope = NULL;
@@ -497,6 +553,7 @@ static void on_readable(hpt_zmq_watch_t *watch) {
   case HPT__ENVELOPE__BODY_WHO_ARE_YOU:
     hpt_log(HPT_LOG_INFO, "reintroducing", "reason=\"coordinator asked\"");
     send_hello(s);
+    resend_pending_result(s);
     break;
   case HPT__ENVELOPE__BODY_REFUSED:
     hpt_log(HPT_LOG_ERROR, "refused", "reason=\"%s\"",
@@ -507,6 +564,9 @@ static void on_readable(hpt_zmq_watch_t *watch) {
     stop_daemon(s);
     break;
   case HPT__ENVELOPE__BODY_ASSIGN:
+    /* A new assignment means the coordinator has our last result. */
+    free(s->pending_result);
+    s->pending_result = NULL;
     start_trial(s, envelope->assign);
     break;
   case HPT__ENVELOPE__BODY_VERDICT: {
@@ -532,9 +592,19 @@ static void on_heartbeat(uv_timer_t *timer) {
   daemon_state_t *s = timer->data;
   /* Until welcomed, keep introducing ourselves: the coordinator may not be
    * up yet, or may have dropped our first Hello. */
-  if (!s->welcomed)
+  if (!s->welcomed) {
+    /* A CURVE handshake that fails is silent on this side: say once what
+     * the likely causes are. */
+    if (++s->unanswered_hellos == 10)
+      hpt_log(HPT_LOG_WARN, "coordinator_silent",
+              "connect=%s hellos=%u note=\"%s\"", s->config->connect,
+              s->unanswered_hellos,
+              s->config->curve != NULL
+                  ? "not up yet, a wrong --server-key, or this worker's "
+                    "public key is not in the coordinator's --allow list"
+                  : "not up yet, or it requires CURVE keys");
     send_hello(s);
-  else
+  } else
     send_heartbeat(s);
 }
 
@@ -573,6 +643,7 @@ int hpt_worker_run(const hpt_worker_config_t *config, hpt_error_t *error) {
   s->config = config;
   s->error = error;
   s->heartbeat_ms = 1000;
+  s->session = new_session_id();
   uv_loop_t loop;
   int rc = uv_loop_init(&loop);
   if (rc < 0)
@@ -587,6 +658,9 @@ int hpt_worker_run(const hpt_worker_config_t *config, hpt_error_t *error) {
   if ((rc = hpt_wire_socket(s->context, ZMQ_DEALER, config->worker_id,
                             &s->socket, error)) < 0)
     goto out_context;
+  if (config->curve != NULL &&
+      (rc = hpt_wire_socket_secure(s->socket, config->curve, error)) < 0)
+    goto out_socket;
   if (zmq_connect(s->socket, config->connect) != 0) {
     rc = HPT_ERR(error, HPT_EINVAL, "cannot connect to %s: %s", config->connect,
                  zmq_strerror(zmq_errno()));
@@ -604,8 +678,10 @@ int hpt_worker_run(const hpt_worker_config_t *config, hpt_error_t *error) {
   s->sigint.data = s->sigterm.data = s;
   uv_signal_start(&s->sigint, on_signal, SIGINT);
   uv_signal_start(&s->sigterm, on_signal, SIGTERM);
-  hpt_log(HPT_LOG_INFO, "worker_started", "id=%s connect=%s device=%s",
-          config->worker_id, config->connect, config->device);
+  hpt_log(HPT_LOG_INFO, "worker_started",
+          "id=%s connect=%s device=%s security=%s", config->worker_id,
+          config->connect, config->device,
+          config->curve != NULL ? "curve" : "plain");
   send_hello(s);
   uv_run(&loop, UV_RUN_DEFAULT);
   rc = s->result;
@@ -621,5 +697,6 @@ out_context:
   zmq_ctx_term(s->context);
 out_loop:
   uv_loop_close(&loop);
+  free(s->pending_result);
   return rc;
 }

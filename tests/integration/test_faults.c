@@ -227,3 +227,20 @@ Test(faults, frozen_workers_late_result_never_overwrites_its_retry,
                1, "its retry completed");
   expect_accounted(&f, 2);
 }
+
+/* A worker that waits for its coordinator queues a Hello on every
+ * heartbeat; the repeats must not cost it the trials it is given. */
+Test(faults, worker_started_before_its_coordinator_fails_nothing,
+     .timeout = 300) {
+  fixture_t f;
+  setup(&f, "early", 10, 1, 300);
+  hpt_test_proc_t coordinator, worker;
+  start_worker(&f, &worker, "early-bird");
+  sleep(3); /* three Hellos queue up */
+  start_coordinator(&f, &coordinator, "early", "3000", "0");
+  expect_exit_0(&f, &coordinator, 120000);
+  hpt_test_proc_kill(&worker);
+  cr_assert_eq(sql(&f, "select count(*) from trials where state = 'FAIL'"), 0,
+               "no trial may fail because of a repeated Hello");
+  expect_accounted(&f, 10);
+}

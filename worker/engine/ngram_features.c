@@ -436,3 +436,49 @@ void hpt_ngram_matrix_close(hpt_ngram_matrix_t *matrix) {
   free(matrix->value);
   memset(matrix, 0, sizeof *matrix);
 }
+
+void hpt_ngram_vocab_parts(const hpt_ngram_vocab_t *vocab,
+                           hpt_ngram_config_t *config, size_t *n_features,
+                           const uint32_t **bucket, const float **idf) {
+  *config = vocab->config;
+  *n_features = vocab->n_features;
+  *bucket = vocab->bucket;
+  *idf = vocab->idf;
+}
+
+int hpt_ngram_vocab_from_parts(const hpt_ngram_config_t *config,
+                               size_t n_features, const uint32_t *bucket,
+                               const float *idf, hpt_ngram_vocab_t **out,
+                               hpt_error_t *error) {
+  *out = NULL;
+  int rc = hpt_ngram_config_check(config, error);
+  if (rc != HPT_OK)
+    return rc;
+  uint64_t limit = (uint64_t)1 << config->hash_bits;
+  if (n_features > limit)
+    return HPT_ERR(error, HPT_EPARSE,
+                   "n-gram vocabulary: %zu features for %d hash bits",
+                   n_features, config->hash_bits);
+  for (size_t i = 0; i < n_features; i++)
+    if (bucket[i] >= limit || (i > 0 && bucket[i] <= bucket[i - 1]) ||
+        !isfinite(idf[i]))
+      return HPT_ERR(error, HPT_EPARSE,
+                     "n-gram vocabulary: feature %zu is out of order, out of "
+                     "range or not finite",
+                     i);
+  hpt_ngram_vocab_t *vocab = calloc(1, sizeof *vocab);
+  if (vocab == NULL)
+    return HPT_ERR(error, HPT_ENOMEM, "out of memory");
+  vocab->config = *config;
+  vocab->n_features = n_features;
+  vocab->bucket = malloc((n_features ? n_features : 1) * sizeof *bucket);
+  vocab->idf = malloc((n_features ? n_features : 1) * sizeof *idf);
+  if (vocab->bucket == NULL || vocab->idf == NULL) {
+    hpt_ngram_vocab_destroy(&vocab);
+    return HPT_ERR(error, HPT_ENOMEM, "out of memory");
+  }
+  memcpy(vocab->bucket, bucket, n_features * sizeof *bucket);
+  memcpy(vocab->idf, idf, n_features * sizeof *idf);
+  *out = vocab;
+  return HPT_OK;
+}

@@ -113,6 +113,18 @@ int hpt_ngram_vocab_transform(const hpt_ngram_vocab_t *vocab,
 /* Frees and sets *vocab to NULL. Accepts NULL. Cannot fail. */
 void hpt_ngram_vocab_destroy(hpt_ngram_vocab_t **vocab);
 
+/* The vocabulary's parts, borrowed (for ngram_artifact.c). */
+void hpt_ngram_vocab_parts(const hpt_ngram_vocab_t *vocab,
+                           hpt_ngram_config_t *config, size_t *n_features,
+                           const uint32_t **bucket, const float **idf);
+
+/* A vocabulary from parts (copied), checked as untrusted input: a valid
+ * config, buckets ascending and below 2^hash_bits, finite IDFs. */
+int hpt_ngram_vocab_from_parts(const hpt_ngram_config_t *config,
+                               size_t n_features, const uint32_t *bucket,
+                               const float *idf, hpt_ngram_vocab_t **vocab,
+                               hpt_error_t *error);
+
 /* Frees the arrays and zeroes *matrix. Accepts NULL. Cannot fail. */
 void hpt_ngram_matrix_close(hpt_ngram_matrix_t *matrix);
 

@@ -289,3 +289,35 @@ void hpt_ngram_model_destroy(hpt_ngram_model_t **model) {
   free(*model);
   *model = NULL;
 }
+
+void hpt_ngram_model_parts(const hpt_ngram_model_t *model, size_t *n_features,
+                           const float **weight, double *bias) {
+  *n_features = model->n_features;
+  *weight = model->weight;
+  *bias = model->bias;
+}
+
+int hpt_ngram_model_from_parts(size_t n_features, const float *weight,
+                               double bias, hpt_ngram_model_t **out,
+                               hpt_error_t *error) {
+  *out = NULL;
+  if (!isfinite(bias))
+    return HPT_ERR(error, HPT_EPARSE, "n-gram model: bias is not finite");
+  for (size_t i = 0; i < n_features; i++)
+    if (!isfinite(weight[i]))
+      return HPT_ERR(error, HPT_EPARSE,
+                     "n-gram model: weight %zu is not finite", i);
+  hpt_ngram_model_t *model = calloc(1, sizeof *model);
+  if (model == NULL)
+    return HPT_ERR(error, HPT_ENOMEM, "out of memory");
+  model->n_features = n_features;
+  model->bias = bias;
+  model->weight = malloc((n_features ? n_features : 1) * sizeof *weight);
+  if (model->weight == NULL) {
+    free(model);
+    return HPT_ERR(error, HPT_ENOMEM, "out of memory");
+  }
+  memcpy(model->weight, weight, n_features * sizeof *weight);
+  *out = model;
+  return HPT_OK;
+}

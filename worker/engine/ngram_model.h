@@ -111,4 +111,13 @@ void hpt_ngram_model_evaluate(const hpt_ngram_model_t *model,
 /* Frees and sets *model to NULL. Accepts NULL. Cannot fail. */
 void hpt_ngram_model_destroy(hpt_ngram_model_t **model);
 
+/* The model's parts, borrowed (for ngram_artifact.c). */
+void hpt_ngram_model_parts(const hpt_ngram_model_t *model, size_t *n_features,
+                           const float **weight, double *bias);
+
+/* A model from parts (copied); every weight must be finite. */
+int hpt_ngram_model_from_parts(size_t n_features, const float *weight,
+                               double bias, hpt_ngram_model_t **model,
+                               hpt_error_t *error);
+
 #endif

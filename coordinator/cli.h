@@ -47,10 +47,13 @@ int hpt_cli_trials(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_study_run(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_serve(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_workers(hpt_cli_t *cli, int argc, char **argv);
+int hpt_cli_ensemble(hpt_cli_t *cli, int argc, char **argv);
+int hpt_cli_predict(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_ask(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_tell(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_report(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_report_html(hpt_cli_t *cli, int argc, char **argv);
+int hpt_cli_keygen(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_study_export(hpt_cli_t *cli, int argc, char **argv);
 int hpt_cli_study_import(hpt_cli_t *cli, int argc, char **argv);
 

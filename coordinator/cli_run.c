@@ -19,7 +19,10 @@
 #include "cli.h"
 #include "dispatcher.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "study.h"
+#include "wire.h"
+#include "zap.h"
 
 #define MAX_LOCAL_WORKERS 256
 
@@ -46,6 +49,10 @@ typedef struct run_state {
   int last_printed_finished;
   uint64_t last_printed_ms;
   const char *worker_log_level;
+  hpt_metrics_http_t *metrics;  /* --metrics endpoint; NULL without */
+  hpt_zap_t *zap;               /* CURVE's authenticator; NULL when plain */
+  hpt_wire_curve_t curve;       /* the coordinator's keys (with CURVE) */
+  hpt_wire_curve_t local_curve; /* local workers' key pair, made per run */
 } run_state_t;
 
 typedef struct run_options {
@@ -54,6 +61,10 @@ typedef struct run_options {
   int heartbeat_ms;
   int grace_ms;
   const char *log_level;
+  const char *metrics;      /* --metrics HOST:PORT, or NULL */
+  const char *curve_secret; /* --curve-secret: CURVE on, with --allow */
+  const char *allow;
+  bool insecure;
 } run_options_t;
 
 /* ---- progress ----------------------------------------------------------- */
@@ -114,6 +125,7 @@ static void close_if_idle(run_state_t *r) {
    * socket and the remaining handles so uv_run returns. */
   if (!uv_is_closing((uv_handle_t *)&r->kill_timer))
     uv_close((uv_handle_t *)&r->kill_timer, NULL);
+  hpt_metrics_http_close(r->metrics);
   hpt_dispatcher_close(r->dispatcher);
 }
 
@@ -268,13 +280,40 @@ static void local_endpoint(const char *bound, char *buffer, size_t size) {
     snprintf(buffer, size, "%s", bound);
 }
 
+/* The environment of local workers: ours, plus their secret key when the
+ * coordinator speaks CURVE (in the environment, not on a command line that
+ * anyone on the host can read; the worker removes it at once). Returns
+ * NULL (inherit ours) when plain or out of memory; caller frees. */
+static char **worker_environment(run_state_t *r, char *entry, size_t size) {
+  extern char **environ;
+  if (r->zap == NULL)
+    return NULL;
+  size_t n = 0;
+  while (environ[n] != NULL)
+    n++;
+  char **env = calloc(n + 2, sizeof *env);
+  if (env == NULL)
+    return NULL;
+  size_t used = 0;
+  for (size_t i = 0; i < n; i++)
+    if (strncmp(environ[i], "HPT_WORKER_CURVE_SECRET=", 24) != 0)
+      env[used++] = environ[i];
+  snprintf(entry, size, "HPT_WORKER_CURVE_SECRET=%s",
+           r->local_curve.secret_key);
+  env[used] = entry;
+  return env;
+}
+
 static int spawn_workers(run_state_t *r, int count, hpt_error_t *error) {
-  char program[4096], endpoint[512];
+  char program[4096], endpoint[512], secret_entry[128];
   int rc = worker_program(program, sizeof program, error);
   if (rc < 0)
     return rc;
   local_endpoint(hpt_dispatcher_endpoint(r->dispatcher), endpoint,
                  sizeof endpoint);
+  char **env = worker_environment(r, secret_entry, sizeof secret_entry);
+  if (r->zap != NULL && env == NULL)
+    return HPT_ERR(error, HPT_ENOMEM, "out of memory");
   for (int i = 0; i < count; i++) {
     char id[128];
     snprintf(id, sizeof id, "local-%d-%d", (int)getpid(), i);
@@ -286,7 +325,16 @@ static int spawn_workers(run_state_t *r, int count, hpt_error_t *error) {
                     "--exit-with-parent",
                     "--log-level",
                     (char *)r->worker_log_level,
+                    NULL,
+                    NULL,
                     NULL};
+    /* Keys, or (plain tcp, loopback) the flag that says plain is meant. */
+    if (r->zap != NULL) {
+      args[8] = "--server-key";
+      args[9] = r->curve.public_key;
+    } else if (hpt_wire_endpoint_is_tcp(endpoint)) {
+      args[8] = "--insecure";
+    }
     uv_stdio_container_t stdio[3] = {
         {.flags = UV_IGNORE},
         {.flags = UV_INHERIT_FD, .data.fd = 1},
@@ -299,15 +347,47 @@ static int spawn_workers(run_state_t *r, int count, hpt_error_t *error) {
     options.exit_cb = on_worker_exit;
     options.stdio_count = 3;
     options.stdio = stdio;
+    options.env = env;
     r->workers[i].data = r;
     int spawn_rc = uv_spawn(&r->loop, &r->workers[i], &options);
-    if (spawn_rc < 0)
+    if (spawn_rc < 0) {
+      free(env);
       return HPT_ERR(error, HPT_ESYSTEM, "cannot start %s: %s", program,
                      uv_strerror(spawn_rc));
+    }
     r->n_workers++;
     r->workers_alive++;
   }
+  free(env);
+  explicit_bzero(secret_entry, sizeof secret_entry);
   return HPT_OK;
+}
+
+/* ---- security ----------------------------------------------------------- */
+
+/* With --curve-secret: loads the coordinator's key and the allow list (plus
+ * a fresh key pair for local workers) and starts the ZAP handler, before
+ * the ROUTER binds. */
+static int start_curve(run_state_t *r, const run_options_t *options,
+                       hpt_error_t *error) {
+  int rc = hpt_wire_key_load_secret(options->curve_secret, &r->curve, error);
+  if (rc < 0 || (rc = hpt_zap_new(r->zmq_context, &r->zap, error)) < 0 ||
+      (rc = hpt_zap_allow_file(r->zap, options->allow, error)) < 0)
+    return rc;
+  if (options->local_workers > 0) {
+    if (zmq_curve_keypair(r->local_curve.public_key,
+                          r->local_curve.secret_key) != 0)
+      return HPT_ERR(error, HPT_ESYSTEM, "zmq_curve_keypair: %s",
+                     zmq_strerror(zmq_errno()));
+    if ((rc = hpt_zap_allow_key(r->zap, r->local_curve.public_key, error)) < 0)
+      return rc;
+  }
+  if (hpt_zap_allowed_count(r->zap) == 0)
+    hpt_log(HPT_LOG_WARN, "curve_no_keys",
+            "allow=%s note=\"no worker key is allowed: every worker will be "
+            "refused\"",
+            options->allow);
+  return hpt_zap_start(r->zap, error);
 }
 
 /* ---- the shared runner -------------------------------------------------- */
@@ -332,11 +412,16 @@ static int run(hpt_cli_t *cli, const run_options_t *options,
   }
   loop_ready = true;
   r->zmq_context = zmq_ctx_new();
+  if (options->curve_secret != NULL && start_curve(r, options, &error) < 0) {
+    status = hpt_cli_fail(&error);
+    goto out;
+  }
   hpt_dispatcher_config_t config = {
       .bind = options->bind,
       .heartbeat_interval_ms = (unsigned)options->heartbeat_ms,
       .heartbeat_grace_ms = (unsigned)options->grace_ms,
       .store = r->store,
+      .curve = r->zap != NULL ? &r->curve : NULL,
   };
   if (hpt_dispatcher_new(&r->loop, r->zmq_context, &config, &r->dispatcher,
                          &error) < 0) {
@@ -349,6 +434,9 @@ static int run(hpt_cli_t *cli, const run_options_t *options,
     HPT_ERR(&error, HPT_EINVAL,
             "study '%s' has no objective: drive it with hpt ask / hpt tell",
             study_name);
+  if (error.code == HPT_OK && options->metrics != NULL)
+    hpt_metrics_http_new(&r->loop, options->metrics, r->dispatcher, &r->metrics,
+                         &error);
   if (error.code != HPT_OK) {
     status = hpt_cli_fail(&error);
     hpt_dispatcher_close(r->dispatcher);
@@ -400,10 +488,14 @@ static int run(hpt_cli_t *cli, const run_options_t *options,
       status = hpt_cli_fail(&error);
   }
 out:
+  hpt_metrics_http_destroy(&r->metrics);
   hpt_dispatcher_destroy(&r->dispatcher);
   for (size_t i = 0; i < r->n_studies; i++)
     hpt_study_destroy(&r->studies[i]);
   free(r->studies);
+  hpt_zap_destroy(&r->zap); /* its socket must close before the context */
+  explicit_bzero(r->curve.secret_key, sizeof r->curve.secret_key);
+  explicit_bzero(r->local_curve.secret_key, sizeof r->local_curve.secret_key);
   if (r->zmq_context != NULL)
     zmq_ctx_term(r->zmq_context);
   if (loop_ready)
@@ -427,7 +519,17 @@ static const char run_usage[] =
     "options:\n"
     "  --local-workers N   (study run) start N hpt-worker processes here\n"
     "  --bind ENDPOINT     ZeroMQ endpoint (default tcp://*:5555; a * port\n"
-    "                      picks a free one)\n"
+    "                      picks a free one). Plain TCP needs keys or\n"
+    "                      --insecure, except study run with local workers\n"
+    "                      only, which then binds tcp://127.0.0.1:*\n"
+    "  --curve-secret FILE this coordinator's secret key (hpt keygen):\n"
+    "                      workers must speak CURVE and be in --allow\n"
+    "  --allow FILE        allowed worker public keys, one per line (#\n"
+    "                      comments); needs --curve-secret\n"
+    "  --insecure          plain TCP without keys (warned about unless on\n"
+    "                      loopback); ipc:// needs neither\n"
+    "  --metrics HOST:PORT serve Prometheus metrics over HTTP at\n"
+    "                      http://HOST:PORT/metrics (e.g. 0.0.0.0:9464)\n"
     "  --heartbeat-ms MS   worker heartbeat interval (default 1000)\n"
     "  --grace-ms MS       silence after which a worker is lost and its\n"
     "                      trial fails (default 10000)\n"
@@ -437,8 +539,37 @@ static const char run_usage[] =
     "exit status: 0 done (serve: stopped by a signal), 1 error, 3 database\n"
     "unreachable, 4 no such study, 130 study run interrupted\n";
 
+/* Checks the security options and picks the default endpoint: keys or
+ * --insecure for plain TCP, except `study run` whose only workers are its
+ * own local ones on loopback. Prints one line and returns -1 when wrong. */
+static int check_security(run_options_t *options, bool serve) {
+  bool keys = options->curve_secret != NULL;
+  const char *wrong = NULL;
+  if (keys != (options->allow != NULL))
+    wrong = "--curve-secret and --allow go together";
+  else if (keys && options->insecure)
+    wrong = "--insecure contradicts --curve-secret";
+  if (wrong != NULL) {
+    fprintf(stderr, "hpt: %s\n", wrong);
+    return -1;
+  }
+  bool local_only = !serve && options->local_workers > 0;
+  if (options->bind == NULL)
+    options->bind = local_only && !keys && !options->insecure
+                        ? "tcp://127.0.0.1:*"
+                        : "tcp://*:5555";
+  hpt_error_t error;
+  if (!keys &&
+      hpt_wire_plain_check(options->bind, options->insecure, local_only,
+                           "--curve-secret FILE --allow FILE", &error) < 0) {
+    fprintf(stderr, "hpt: %s\n", error.message);
+    return -1;
+  }
+  return 0;
+}
+
 static int run_command(hpt_cli_t *cli, int argc, char **argv, bool serve) {
-  run_options_t options = {.bind = "tcp://*:5555",
+  run_options_t options = {.bind = NULL,
                            .heartbeat_ms = 1000,
                            .grace_ms = 10000,
                            .log_level = serve ? "info" : "warn"};
@@ -462,6 +593,21 @@ static int run_command(hpt_cli_t *cli, int argc, char **argv, bool serve) {
       }
     } else if (strcmp(arg, "--bind") == 0 && next) {
       options.bind = argv[++i];
+    } else if (strcmp(arg, "--curve-secret") == 0 && next) {
+      options.curve_secret = argv[++i];
+    } else if (strcmp(arg, "--allow") == 0 && next) {
+      options.allow = argv[++i];
+    } else if (strcmp(arg, "--insecure") == 0) {
+      options.insecure = true;
+    } else if (strcmp(arg, "--metrics") == 0 && next) {
+      options.metrics = argv[++i];
+      struct sockaddr_storage address;
+      hpt_error_t error;
+      if (hpt_metrics_http_parse_address(options.metrics, &address, &error) <
+          0) {
+        fprintf(stderr, "hpt: --metrics: %s\n", error.message);
+        return HPT_EXIT_USAGE;
+      }
     } else if (strcmp(arg, "--heartbeat-ms") == 0 && next) {
       if (!hpt_cli_parse_int(arg, argv[++i], &options.heartbeat_ms) ||
           options.heartbeat_ms == 0)
@@ -493,6 +639,8 @@ static int run_command(hpt_cli_t *cli, int argc, char **argv, bool serve) {
     return HPT_EXIT_USAGE;
   }
   hpt_log_set_level((hpt_log_level_t)hpt_log_level_parse(options.log_level));
+  if (check_security(&options, serve) < 0)
+    return HPT_EXIT_USAGE;
   return run(cli, &options, name);
 }
 

@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "error.h"
+#include "metrics.h"
 #include "store.h"
 #include "study.h"
 
@@ -32,6 +33,9 @@ typedef struct hpt_dispatcher_config {
   unsigned heartbeat_grace_ms;    /* silence after which a worker is lost
                                      and its trial fails; default 10000 */
   hpt_store_t *store;             /* borrowed: workers are recorded here */
+  const struct hpt_wire_curve *curve; /* borrowed: the CURVE server key
+                                         (wire.h; a ZAP handler, zap.h,
+                                         must be running); NULL: plain */
 } hpt_dispatcher_config_t;
 
 /* Called after every event that may change progress (a trial started,
@@ -58,6 +62,35 @@ void hpt_dispatcher_on_change(hpt_dispatcher_t *dispatcher,
 
 /* Connected workers now. */
 size_t hpt_dispatcher_worker_count(const hpt_dispatcher_t *dispatcher);
+
+/* The database writes the dispatcher times, by hpt_db_write_seconds{op}:
+ * starting a trial, recording a report, finishing a trial, and the group
+ * commit's barrier. */
+enum {
+  HPT_DISPATCHER_DB_START,
+  HPT_DISPATCHER_DB_REPORT,
+  HPT_DISPATCHER_DB_FINISH,
+  HPT_DISPATCHER_DB_BARRIER,
+  HPT_DISPATCHER_N_DB_OPS
+};
+
+/* Read-only views of the dispatcher's latency histograms (seconds). */
+typedef struct hpt_dispatcher_stats {
+  const hpt_histogram_t *dispatch_latency; /* idle worker → assignment sent */
+  const hpt_histogram_t *db_write;         /* n_db_ops, indexed as above */
+  const char *const *db_ops;               /* "start", "report", ... */
+  size_t n_db_ops;
+} hpt_dispatcher_stats_t;
+
+/* Fills `stats` with pointers borrowed until hpt_dispatcher_destroy; they
+ * change as the loop runs. Cannot fail. */
+void hpt_dispatcher_stats(const hpt_dispatcher_t *dispatcher,
+                          hpt_dispatcher_stats_t *stats);
+
+/* The studies added so far, borrowed: index < hpt_dispatcher_study_count. */
+size_t hpt_dispatcher_study_count(const hpt_dispatcher_t *dispatcher);
+const hpt_study_t *hpt_dispatcher_study(const hpt_dispatcher_t *dispatcher,
+                                        size_t index);
 
 /* Stops handing out trials (running ones may still report and finish). */
 void hpt_dispatcher_pause(hpt_dispatcher_t *dispatcher);

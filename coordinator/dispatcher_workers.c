@@ -103,6 +103,8 @@ void hpt__worker_fail_trial(hpt_dispatcher_t *d, hpt__worker_t *w,
 void hpt__worker_drop(hpt_dispatcher_t *d, hpt__worker_t *w,
                       const char *reason) {
   hpt__worker_fail_trial(d, w, reason);
+  free(w->artifact);
+  w->artifact = NULL;
   w->in_use = false;
   d->n_connected--;
 }

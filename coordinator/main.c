@@ -19,6 +19,10 @@ static const char usage[] =
     "  study stop|resume|delete NAME\n"
     "                               drain, restart or remove a study\n"
     "  workers                      workers seen, their current trials\n"
+    "  ensemble build NAME --from STUDY[:K] ...\n"
+    "                               soft-vote the best kept models\n"
+    "  predict --ensemble NAME --input CSV --output CSV\n"
+    "                               ID,Extremism_Label for every input row\n"
     "  trials NAME [--format table|csv|json] [--top K]\n"
     "                               list trials (from the trial_history view)\n"
     "  serve [--bind ENDPOINT]      coordinator daemon for remote workers\n"
@@ -29,6 +33,8 @@ static const char usage[] =
     "  report STUDY TRIAL STEP VALUE\n"
     "                               intermediate value; prints prune|continue\n"
     "  db start|stop|url|migrate    the database\n"
+    "  keygen --output DIR [--name NAME]\n"
+    "                               a CURVE key pair for secure workers\n"
     "\n"
     "Every command takes --help.\n"
     "\n"
@@ -81,6 +87,10 @@ int main(int argc, char **argv) {
     return hpt_cli_trials(&cli, sub_argc, sub_argv);
   if (strcmp(command, "serve") == 0)
     return hpt_cli_serve(&cli, sub_argc, sub_argv);
+  if (strcmp(command, "ensemble") == 0)
+    return hpt_cli_ensemble(&cli, sub_argc, sub_argv);
+  if (strcmp(command, "predict") == 0)
+    return hpt_cli_predict(&cli, sub_argc, sub_argv);
   if (strcmp(command, "workers") == 0)
     return hpt_cli_workers(&cli, sub_argc, sub_argv);
   if (strcmp(command, "ask") == 0)
@@ -91,6 +101,8 @@ int main(int argc, char **argv) {
     return hpt_cli_report(&cli, sub_argc, sub_argv);
   if (strcmp(command, "db") == 0)
     return hpt_cli_db(&cli, sub_argc, sub_argv);
+  if (strcmp(command, "keygen") == 0)
+    return hpt_cli_keygen(&cli, sub_argc, sub_argv);
   fprintf(stderr, "hpt: unknown command '%s'\n%s", command, usage);
   return HPT_EXIT_USAGE;
 }

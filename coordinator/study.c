@@ -10,6 +10,7 @@
 #include "objective_check.h"
 #include "pruner.h"
 #include "sampler.h"
+#include "store_artifacts.h"
 
 /* A queued retry and the worker its predecessor failed on. */
 typedef struct queued_retry {
@@ -376,6 +377,11 @@ int hpt_study_finish(hpt_study_t *study, int number,
   }
   if (!retry)
     study->finished++;
+  if (state == HPT_TRIAL_COMPLETE && study->spec->keep_top_k > 0 &&
+      hpt_store_artifacts_prune(study->store, study->id,
+                                study->spec->keep_top_k, error) < 0)
+    hpt_log(HPT_LOG_WARN, "artifact_prune_failed", "study=%s error=\"%s\"",
+            study->spec->name, error ? error->message : "");
   if (state == HPT_TRIAL_COMPLETE) {
     study->complete++;
     const hpt_trial_t *best =

@@ -14,6 +14,11 @@ static const char *const ngram_keys[] = {"type", "train", "val_fraction",
                                          "seed", NULL};
 static const char *const ngram_paths[] = {"train", NULL};
 
+static const char *const transformer_keys[] = {
+    "type",       "model", "train",   "val_fraction", "seed",
+    "max_length", "folds", "augment", "threads",      NULL};
+static const char *const transformer_paths[] = {"model", "train", NULL};
+
 static const char *const command_keys[] = {"type", "argv", "cwd", "timeout_s",
                                            NULL};
 static const char *const command_paths[] = {"cwd", NULL};
@@ -22,6 +27,7 @@ static const char *const no_paths[] = {NULL};
 
 static const catalog_entry_t catalog[] = {
     {"ngram", ngram_keys, ngram_paths},
+    {"transformer", transformer_keys, transformer_paths},
     {"command", command_keys, command_paths},
     {"noop", noop_keys, no_paths},
 };
@@ -51,8 +57,11 @@ bool hpt_objective_setting_is_path(const char *type, const char *key) {
 }
 
 bool hpt_objective_setting_is_dataset(const char *type, const char *key) {
-  /* Only the n-gram objective reads hpt's labelled CSV format. */
-  return strcmp(type, "ngram") == 0 && strcmp(key, "train") == 0;
+  /* The n-gram and transformer objectives read hpt's labelled CSV. */
+  return (strcmp(type, "ngram") == 0 || strcmp(type, "transformer") == 0) &&
+         strcmp(key, "train") == 0;
 }
 
-const char *hpt_objective_types(void) { return "ngram, command, noop"; }
+const char *hpt_objective_types(void) {
+  return "ngram, transformer, command, noop";
+}

@@ -23,12 +23,13 @@
 #define NAME_MAX_LENGTH 128
 
 static const char *const top_keys[] = {
-    "name",    "direction", "n_trials", "max_parallel", "max_retries", "weight",
-    "require", "sampler",   "pruner",   "params",       "objective",   NULL};
+    "name",   "direction", "n_trials",   "max_parallel", "max_retries",
+    "weight", "require",   "keep_top_k", "sampler",      "pruner",
+    "params", "objective", NULL};
 
 static const char top_keys_text[] =
     "name, direction, n_trials, max_parallel, max_retries, weight, require, "
-    "sampler, pruner, params, objective";
+    "keep_top_k, sampler, pruner, params, objective";
 
 int hpt__spec_line(const yaml_node_t *node) {
   return node != NULL ? (int)node->start_mark.line + 1 : 0;
@@ -248,6 +249,8 @@ static int top_level(hpt__spec_ctx_t *ctx, const char *key, yaml_node_t *value,
     return positive_int(ctx, key, value, &spec->max_parallel);
   if (strcmp(key, "max_retries") == 0)
     return non_negative_int(ctx, key, value, &spec->max_retries);
+  if (strcmp(key, "keep_top_k") == 0)
+    return non_negative_int(ctx, key, value, &spec->keep_top_k);
   if (strcmp(key, "weight") == 0)
     return positive_number(ctx, key, value, &spec->weight);
   if (strcmp(key, "require") == 0) {

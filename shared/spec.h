@@ -38,22 +38,24 @@
 #include "study_types.h"
 
 typedef struct hpt_spec {
-  char *name;              /* [A-Za-z0-9_.-]{1,128} */
+  char *name;                /* [A-Za-z0-9_.-]{1,128} */
   hpt_direction_t direction; /* default maximize */
-  int n_trials;            /* >= 1, default 100 */
-  int max_parallel;        /* >= 1, default 1 */
-  int max_retries;         /* 0..1000, default 2: a trial whose worker died
-                              is retried with the same params this often */
-  double weight;           /* > 0, default 1: share of a shared worker pool */
-  hpt_options_t require;   /* worker capabilities: gpu_mem_gb: ">=40",
-                              device: cuda, tags: [h200]; count 0 = any */
-  hpt_options_t sampler;   /* always has "type" (default random) */
-  hpt_options_t pruner;    /* always has "type" (default none) */
-  hpt_options_t objective; /* has "type" when present; count 0 = ask/tell */
+  int n_trials;              /* >= 1, default 100 */
+  int max_parallel;          /* >= 1, default 1 */
+  int max_retries;           /* 0..1000, default 2: a trial whose worker died
+                                is retried with the same params this often */
+  double weight;             /* > 0, default 1: share of a shared worker pool */
+  int keep_top_k;            /* 0..1000, default 0: keep the trained models of
+                                the best k COMPLETE trials */
+  hpt_options_t require;     /* worker capabilities: gpu_mem_gb: ">=40",
+                                device: cuda, tags: [h200]; count 0 = any */
+  hpt_options_t sampler;     /* always has "type" (default random) */
+  hpt_options_t pruner;      /* always has "type" (default none) */
+  hpt_options_t objective;   /* has "type" when present; count 0 = ask/tell */
   hpt_space_t space;
-  char *source;            /* file name as given, or "<string>" */
-  char *base_dir;          /* directory of the source file; "." for strings */
-  char *text;              /* the YAML text itself, stored with the study */
+  char *source;   /* file name as given, or "<string>" */
+  char *base_dir; /* directory of the source file; "." for strings */
+  char *text;     /* the YAML text itself, stored with the study */
 } hpt_spec_t;
 
 /* Reads and validates a spec file. On failure *spec is NULL. */

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zmq.h>
+
+#include "log.h"
 
 int hpt_wire_socket(void *context, int type, const char *identity,
                     void **socket, hpt_error_t *error) {
@@ -186,7 +189,150 @@ const char *hpt_wire_body_name(const Hpt__Envelope *envelope) {
     return "failed";
   case HPT__ENVELOPE__BODY_HEARTBEAT:
     return "heartbeat";
+  case HPT__ENVELOPE__BODY_ARTIFACT:
+    return "artifact";
   default:
     return "unknown";
   }
+}
+
+/* ---- security: ZeroMQ CURVE ---------------------------------------------- */
+
+int hpt_wire_key_valid(const char *text) {
+  uint8_t bytes[32];
+  return text != NULL && strlen(text) == 40 &&
+         zmq_z85_decode(bytes, text) != NULL;
+}
+
+/* Copies the first line of `path` that is neither blank nor a # comment,
+ * without surrounding blanks, into key (HPT_WIRE_KEY_TEXT bytes) and checks
+ * that it is a z85 key. */
+static int read_key_file(FILE *file, const char *path, char *key,
+                         hpt_error_t *error) {
+  char line[256];
+  int number = 0;
+  key[0] = '\0';
+  while (fgets(line, sizeof line, file) != NULL) {
+    number++;
+    char *start = line;
+    while (*start == ' ' || *start == '\t')
+      start++;
+    size_t length = strcspn(start, " \t\r\n");
+    start[length] = '\0';
+    /* z85 has '#' too: a line is a comment only if it is not a key. */
+    if (length == 0 || (start[0] == '#' && !hpt_wire_key_valid(start)))
+      continue;
+    if (!hpt_wire_key_valid(start))
+      return HPT_ERR(error, HPT_EPARSE,
+                     "%s:%d: not a z85 CURVE key (40 characters, as written "
+                     "by hpt keygen)",
+                     path, number);
+    memcpy(key, start, HPT_WIRE_KEY_TEXT);
+    return HPT_OK;
+  }
+  return HPT_ERR(error, HPT_EPARSE, "%s: no key in the file", path);
+}
+
+int hpt_wire_key_load_secret(const char *path, hpt_wire_curve_t *curve,
+                             hpt_error_t *error) {
+  curve->secret_key[0] = curve->public_key[0] = '\0';
+  FILE *file = fopen(path, "r");
+  if (file == NULL)
+    return HPT_ERR(error, HPT_EIO, "cannot read the key file %s: %s", path,
+                   strerror(errno));
+  struct stat st;
+  if (fstat(fileno(file), &st) == 0 && (st.st_mode & 077) != 0)
+    hpt_log(HPT_LOG_WARN, "key_file_exposed",
+            "file=%s mode=%03o note=\"a secret key should be readable by its "
+            "owner only: chmod 600\"",
+            path, (unsigned)(st.st_mode & 0777));
+  int rc = read_key_file(file, path, curve->secret_key, error);
+  fclose(file);
+  if (rc == HPT_OK &&
+      zmq_curve_public(curve->public_key, curve->secret_key) != 0)
+    rc = HPT_ERR(error, HPT_EPARSE, "%s: cannot derive a public key: %s", path,
+                 zmq_strerror(zmq_errno()));
+  if (rc != HPT_OK)
+    curve->secret_key[0] = curve->public_key[0] = '\0';
+  return rc;
+}
+
+int hpt_wire_key_load_public(const char *source, char *key,
+                             hpt_error_t *error) {
+  key[0] = '\0';
+  FILE *file = fopen(source, "r");
+  if (file == NULL && errno == ENOENT && hpt_wire_key_valid(source)) {
+    memcpy(key, source, HPT_WIRE_KEY_TEXT);
+    return HPT_OK;
+  }
+  if (file == NULL)
+    return HPT_ERR(error, HPT_EIO,
+                   "%s is neither a readable key file (%s) nor a z85 key",
+                   source, strerror(errno));
+  int rc = read_key_file(file, source, key, error);
+  fclose(file);
+  return rc;
+}
+
+int hpt_wire_socket_secure(void *socket, const hpt_wire_curve_t *curve,
+                           hpt_error_t *error) {
+  if (!zmq_has("curve"))
+    return HPT_ERR(error, HPT_EUNSUPPORTED,
+                   "this libzmq was built without CURVE (libsodium)");
+  int server = curve->server_key[0] == '\0';
+  int rc;
+  if (server) {
+    /* The domain makes libzmq ask the ZAP handler about every client. */
+    rc = zmq_setsockopt(socket, ZMQ_CURVE_SERVER, &server, sizeof server) ||
+         zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, curve->secret_key, 40) ||
+         zmq_setsockopt(socket, ZMQ_ZAP_DOMAIN, "hpt", 3);
+  } else {
+    rc = zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, curve->server_key, 40) ||
+         zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, curve->public_key, 40) ||
+         zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, curve->secret_key, 40);
+  }
+  if (rc != 0)
+    return HPT_ERR(error, HPT_ESYSTEM, "CURVE socket options: %s",
+                   zmq_strerror(zmq_errno()));
+  return HPT_OK;
+}
+
+int hpt_wire_endpoint_is_tcp(const char *endpoint) {
+  return strncmp(endpoint, "tcp://", 6) == 0;
+}
+
+int hpt_wire_endpoint_is_loopback(const char *endpoint) {
+  if (!hpt_wire_endpoint_is_tcp(endpoint))
+    return 0;
+  const char *host = endpoint + 6;
+  /* A connect endpoint may name a source first: "tcp://src;dest:port". */
+  const char *semicolon = strchr(host, ';');
+  if (semicolon != NULL)
+    host = semicolon + 1;
+  static const char *const loopback[] = {"127.", "localhost:", "[::1]:", "lo:"};
+  for (size_t i = 0; i < sizeof loopback / sizeof loopback[0]; i++)
+    if (strncmp(host, loopback[i], strlen(loopback[i])) == 0)
+      return 1;
+  return 0;
+}
+
+int hpt_wire_plain_check(const char *endpoint, int insecure, int loopback_ok,
+                         const char *key_options, hpt_error_t *error) {
+  if (!hpt_wire_endpoint_is_tcp(endpoint))
+    return HPT_OK;
+  int loopback = hpt_wire_endpoint_is_loopback(endpoint);
+  if (insecure) {
+    if (!loopback)
+      hpt_log(HPT_LOG_WARN, "insecure_endpoint",
+              "endpoint=%s note=\"plain TCP without CURVE: whoever reaches "
+              "this address can read, forge and take trials\"",
+              endpoint);
+    return HPT_OK;
+  }
+  if (loopback && loopback_ok)
+    return HPT_OK;
+  return HPT_ERR(error, HPT_EINVAL,
+                 "%s is plain TCP: give keys (%s; make them with `hpt "
+                 "keygen`) or pass --insecure",
+                 endpoint, key_options);
 }

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "objective.h"
+#include "sha256.h"
 #include "wire.h"
 #include "zmq_watch.h"
 
@@ -47,6 +48,7 @@ typedef struct trial {
   char metric_names[MAX_METRICS][64];
   double metric_values[MAX_METRICS];
   char error_text[512];
+  char artifact_dir[64]; /* "" unless the study keeps models */
 } trial_t;
 
 struct daemon_state {
@@ -201,6 +203,81 @@ static void handle_line(trial_t *t, char *line) {
 
 /* Sends the trial's outcome: PRUNED (killed on a verdict), COMPLETE (exit 0
  * and a value line) or FAIL with the best reason known. */
+#define ARTIFACT_CHUNK_BYTES (256 * 1024)
+
+/* Sends one file of the trial's artifact directory in chunks, the last one
+ * with the file's SHA-256. */
+static void send_artifact_file(trial_t *t, const char *name) {
+  daemon_state_t *s = t->daemon;
+  char path[128];
+  snprintf(path, sizeof path, "%s/%s", t->artifact_dir, name);
+  FILE *in = fopen(path, "rb");
+  if (in == NULL)
+    return;
+  uint8_t *bytes = NULL;
+  size_t length = 0, capacity = 0, n;
+  do {
+    if (length == capacity) {
+      capacity = capacity ? capacity * 2 : 65536;
+      uint8_t *grown = realloc(bytes, capacity);
+      if (grown == NULL)
+        break;
+      bytes = grown;
+    }
+    n = fread(bytes + length, 1, capacity - length, in);
+    length += n;
+  } while (n > 0);
+  fclose(in);
+  if (bytes == NULL)
+    return;
+  uint8_t digest[HPT_SHA256_BYTES];
+  hpt_sha256(bytes, length, digest);
+  size_t offset = 0;
+  do {
+    size_t size = length - offset < ARTIFACT_CHUNK_BYTES ? length - offset
+                                                         : ARTIFACT_CHUNK_BYTES;
+    Hpt__ArtifactChunk chunk = HPT__ARTIFACT_CHUNK__INIT;
+    chunk.study_id = t->study_id;
+    chunk.number = t->number;
+    chunk.name = (char *)name;
+    chunk.offset = offset;
+    chunk.data.data = bytes + offset;
+    chunk.data.len = size;
+    chunk.total_size = length;
+    chunk.last = offset + size == length;
+    if (chunk.last) {
+      chunk.sha256.data = digest;
+      chunk.sha256.len = sizeof digest;
+    }
+    Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
+    envelope.body_case = HPT__ENVELOPE__BODY_ARTIFACT;
+    envelope.artifact = &chunk;
+    send_envelope(s, &envelope);
+    offset += size;
+  } while (offset < length);
+  free(bytes);
+}
+
+static void send_artifacts(trial_t *t) {
+  static const char *const names[] = {"model.ngram", "val_predictions.csv"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    send_artifact_file(t, names[i]);
+}
+
+/* Removes the trial's artifact directory and what it holds. */
+static void remove_artifacts(trial_t *t) {
+  if (t->artifact_dir[0] == '\0')
+    return;
+  static const char *const names[] = {"model.ngram", "val_predictions.csv"};
+  char path[128];
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    snprintf(path, sizeof path, "%s/%s", t->artifact_dir, names[i]);
+    unlink(path);
+  }
+  rmdir(t->artifact_dir);
+  t->artifact_dir[0] = '\0';
+}
+
 static void report_outcome(trial_t *t) {
   daemon_state_t *s = t->daemon;
   double duration_s = (double)(uv_now(s->loop) - t->started_ms) / 1000.0;
@@ -237,6 +314,8 @@ static void report_outcome(trial_t *t) {
     Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
     envelope.body_case = HPT__ENVELOPE__BODY_COMPLETE;
     envelope.complete = &complete;
+    if (t->artifact_dir[0] != '\0')
+      send_artifacts(t);
     send_envelope(s, &envelope);
     hpt_log(HPT_LOG_INFO, "trial_complete", "trial=%d value=%.6g seconds=%.2f",
             t->number, t->value, duration_s);
@@ -282,6 +361,7 @@ static void finish_trial(trial_t *t) {
   /* When stopping, stop_daemon has already reported the trial as FAIL. */
   if (!s->stopping)
     report_outcome(t);
+  remove_artifacts(t);
   if (s->trial == t)
     s->trial = NULL;
   uv_close((uv_handle_t *)&t->process, on_trial_handle_closed);
@@ -475,6 +555,16 @@ static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
                 "worker out of memory starting the trial", 0.0, true);
     return;
   }
+  if (assign->keep_artifacts) {
+    snprintf(t->artifact_dir, sizeof t->artifact_dir,
+             "/tmp/hpt-artifacts-XXXXXX");
+    if (mkdtemp(t->artifact_dir) == NULL ||
+        push_arg(&args, &count, "--artifact-dir") ||
+        push_arg(&args, &count, t->artifact_dir)) {
+      hpt_log(HPT_LOG_WARN, "artifact_dir_failed", "trial=%d", assign->number);
+      t->artifact_dir[0] = '\0';
+    }
+  }
   t->daemon = s;
   t->study_id = assign->study_id;
   t->number = assign->number;
@@ -502,6 +592,7 @@ static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
     char reason[300];
     snprintf(reason, sizeof reason, "cannot start trial process %s: %s",
              s->config->trial_program, uv_strerror(rc));
+    remove_artifacts(t);
     uv_close((uv_handle_t *)&t->out, on_trial_handle_closed);
     uv_close((uv_handle_t *)&t->process, on_trial_handle_closed);
     send_failed(s, assign->study_id, assign->number, reason, 0.0, false);

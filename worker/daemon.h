@@ -30,6 +30,9 @@ typedef struct hpt_worker_config {
   size_t n_tags;
   bool exit_with_parent;     /* die when the process that started us dies */
   unsigned protocol_version; /* 0: this build's; tests set others */
+  const struct hpt_wire_curve *curve; /* borrowed: this worker's CURVE keys
+                                         and the coordinator's public key
+                                         (wire.h); NULL: plain */
 } hpt_worker_config_t;
 
 /* Runs the daemon until a signal stops it (HPT_OK) or the coordinator

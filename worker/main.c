@@ -4,15 +4,18 @@
  * Exit codes: 0 stopped by a signal; 1 runtime error (cannot connect,
  * refused by the coordinator); 2 usage error.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <uv.h>
+#include <zmq.h>
 
 #include "daemon.h"
 #include "log.h"
 #include "trial_process.h"
+#include "wire.h"
 
 static const char usage[] =
     "usage: hpt-worker --connect ENDPOINT [options]\n"
@@ -28,8 +31,17 @@ static const char usage[] =
     "  --tag TAG            a capability studies may require (repeatable)\n"
     "  --memory-gb GB       memory to advertise (studies may require it)\n"
     "  --exit-with-parent   stop when the process that started this one dies\n"
+    "  --curve-secret FILE  this worker's secret key (hpt keygen): CURVE on\n"
+    "  --server-key KEY     the coordinator's public key: its .pub file or\n"
+    "                       the z85 text; needed with --curve-secret\n"
+    "  --insecure           plain TCP without keys (warned about unless on\n"
+    "                       loopback); ipc:// needs neither\n"
     "  --log-level LEVEL    debug | info | warn | error (default info)\n"
     "  -h, --help           this text\n"
+    "\n"
+    "\n"
+    "HPT_WORKER_CURVE_SECRET: a z85 secret key instead of --curve-secret\n"
+    "(how `hpt study run --local-workers` hands keys to its workers).\n"
     "\n"
     "exit status: 0 stopped by a signal, 1 runtime error, 2 usage error\n";
 
@@ -40,6 +52,11 @@ int main(int argc, char **argv) {
   hpt_worker_config_t config = {.device = "cpu"};
   const char *tags[16];
   char default_id[300];
+  const char *curve_secret = NULL, *server_key = NULL;
+  bool insecure = false;
+  hpt_wire_curve_t curve = {0};
+  hpt_error_t error;
+  hpt_error_clear(&error);
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -72,6 +89,12 @@ int main(int argc, char **argv) {
     } else if (strcmp(arg, "--protocol-version") == 0 && next) {
       /* Undocumented: lets tests play a worker of another version. */
       config.protocol_version = (unsigned)atoi(argv[++i]);
+    } else if (strcmp(arg, "--curve-secret") == 0 && next) {
+      curve_secret = argv[++i];
+    } else if (strcmp(arg, "--server-key") == 0 && next) {
+      server_key = argv[++i];
+    } else if (strcmp(arg, "--insecure") == 0) {
+      insecure = true;
     } else if (strcmp(arg, "--exit-with-parent") == 0) {
       config.exit_with_parent = true;
     } else if (strcmp(arg, "--log-level") == 0 && next) {
@@ -98,6 +121,45 @@ int main(int argc, char **argv) {
             config.device);
     return 2;
   }
+  /* Keys: from the command line, or in the environment from a coordinator
+   * that started this worker. Trial processes (user programs) must not
+   * inherit a secret key, so it leaves the environment here. */
+  const char *env_secret = getenv("HPT_WORKER_CURVE_SECRET");
+  if (env_secret != NULL && curve_secret == NULL) {
+    if (!hpt_wire_key_valid(env_secret)) {
+      fprintf(stderr, "hpt-worker: HPT_WORKER_CURVE_SECRET: not a z85 key\n");
+      return 2;
+    }
+    memcpy(curve.secret_key, env_secret, HPT_WIRE_KEY_TEXT);
+    if (zmq_curve_public(curve.public_key, curve.secret_key) != 0) {
+      fprintf(stderr, "hpt-worker: HPT_WORKER_CURVE_SECRET: bad key\n");
+      return 2;
+    }
+  }
+  if (env_secret != NULL) /* also out of /proc/PID/environ */
+    explicit_bzero((char *)env_secret, strlen(env_secret));
+  unsetenv("HPT_WORKER_CURVE_SECRET");
+  bool keys = curve_secret != NULL || curve.secret_key[0] != '\0';
+  if (keys != (server_key != NULL) || (keys && insecure)) {
+    fprintf(stderr, "hpt-worker: %s\n",
+            keys && insecure ? "--insecure contradicts --curve-secret"
+                             : "--curve-secret and --server-key go together");
+    return 2;
+  }
+  if (keys) {
+    if ((curve_secret != NULL &&
+         hpt_wire_key_load_secret(curve_secret, &curve, &error) < 0) ||
+        hpt_wire_key_load_public(server_key, curve.server_key, &error) < 0) {
+      fprintf(stderr, "hpt-worker: %s\n", error.message);
+      return 2;
+    }
+    config.curve = &curve;
+  } else if (hpt_wire_plain_check(config.connect, insecure, 0,
+                                  "--curve-secret FILE --server-key KEY",
+                                  &error) < 0) {
+    fprintf(stderr, "hpt-worker: %s\n", error.message);
+    return 2;
+  }
   if (config.worker_id == NULL) {
     char hostname[256] = "worker";
     gethostname(hostname, sizeof hostname - 1);
@@ -111,9 +173,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   config.trial_program = program;
-  hpt_error_t error;
-  hpt_error_clear(&error);
-  if (hpt_worker_run(&config, &error) < 0) {
+  int rc = hpt_worker_run(&config, &error);
+  explicit_bzero(curve.secret_key, sizeof curve.secret_key);
+  if (rc < 0) {
     fprintf(stderr, "hpt-worker: %s\n", error.message);
     return 1;
   }

@@ -29,6 +29,10 @@ typedef struct hpt_objective_call {
   const hpt_objective_param_t *params; /* the trial's parameters */
   size_t n_params;
   const char *params_json; /* the same as one JSON object, typed */
+  /* Where to leave the trained model and its validation predictions
+   * (files the worker sends to the coordinator when the study keeps
+   * models), or NULL. Objectives that cannot save a model ignore it. */
+  const char *artifact_dir;
   /* Called after each step with its intermediate value. */
   void (*report)(void *user, int step, double value);
   void *user;
@@ -47,6 +51,18 @@ typedef struct hpt_objective_result {
  * objective_ngram.c; an unknown parameter name fails with HPT_EINVAL. */
 int hpt_objective_ngram_run(const hpt_objective_call_t *call,
                             hpt_objective_result_t *result, hpt_error_t *error);
+
+/* Fine-tunes a Hugging Face encoder checkpoint (BERT/MiniLM, DistilBERT,
+ * ELECTRA, RoBERTa) on a labelled CSV with the engine's CPU training loop
+ * (objective_transformer.c). Settings: model (folder), train (path),
+ * val_fraction (0.1), seed (42), max_length (128), folds (0: one split;
+ * k >= 2: stratified k-fold), augment (false), threads (0: all cores).
+ * Parameters are listed in objective_transformer.c; an unknown name fails
+ * with HPT_EINVAL. Reports validation accuracy per epoch (per fold with
+ * folds); the value is the best validation accuracy (mean over folds). */
+int hpt_objective_transformer_run(const hpt_objective_call_t *call,
+                                  hpt_objective_result_t *result,
+                                  hpt_error_t *error);
 
 /* Runs a user's program (objective_command.c). Settings: argv (list,
  * required), cwd (path), timeout_s (0 = none). The program gets the params

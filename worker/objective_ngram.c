@@ -42,6 +42,7 @@
 
 #include "dataset.h"
 #include "log.h"
+#include "ngram_artifact.h"
 #include "ngram_features.h"
 #include "ngram_model.h"
 #include "objective.h"
@@ -270,6 +271,34 @@ static int gather(const hpt_dataset_t *ds, const size_t *rows, size_t n,
   return 0;
 }
 
+/* model.ngram (ngram_artifact.h) and val_predictions.csv (ID, label,
+ * probability of EXTREMIST, one row per validation row in split order):
+ * what ensembles and `hpt predict` need. */
+static int save_artifacts(const char *dir, const hpt_dataset_t *ds,
+                          const hpt_split_t *split,
+                          const hpt_ngram_vocab_t *vocab,
+                          const hpt_ngram_model_t *model,
+                          const hpt_ngram_matrix_t *val, hpt_error_t *error) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/model.ngram", dir);
+  int rc = hpt_ngram_artifact_save(path, vocab, model, error);
+  if (rc != 0)
+    return rc;
+  snprintf(path, sizeof path, "%s/val_predictions.csv", dir);
+  FILE *out = fopen(path, "w");
+  if (out == NULL)
+    return HPT_ERR(error, HPT_EIO, "%s: cannot write", path);
+  fprintf(out, "ID,label,probability\n");
+  for (size_t i = 0; i < split->n_val; i++) {
+    size_t row = split->val[i];
+    fprintf(out, "%s,%d,%.9g\n", ds->ids[row], ds->labels[row],
+            hpt_ngram_model_predict_row(model, val, i));
+  }
+  if (ferror(out) | (fclose(out) != 0))
+    return HPT_ERR(error, HPT_EIO, "%s: write failed", path);
+  return HPT_OK;
+}
+
 int hpt_objective_ngram_run(const hpt_objective_call_t *call,
                             hpt_objective_result_t *result,
                             hpt_error_t *error) {
@@ -331,6 +360,10 @@ int hpt_objective_ngram_run(const hpt_objective_call_t *call,
                                   error)) != 0)
     goto out;
 
+  if (call->artifact_dir != NULL &&
+      (rc = save_artifacts(call->artifact_dir, ds, &split, vocab, model, &val,
+                           error)) != 0)
+    goto out;
   result->value = state.last.val_accuracy;
   add_metric(result, "train_accuracy", state.last.train_accuracy);
   add_metric(result, "train_loss", state.last.train_loss);

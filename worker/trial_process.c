@@ -63,12 +63,15 @@ int hpt_trial_process_main(int argc, char **argv) {
   hpt_objective_param_t params[MAX_PARAMS];
   size_t n_params = 0;
   const char *params_json = "{}";
+  const char *artifact_dir = NULL;
   hpt_error_t error;
   hpt_error_clear(&error);
   int rc = HPT_OK;
   for (int i = 1; i < argc && rc == HPT_OK; i++) {
     if (strcmp(argv[i], "--setting") == 0 && i + 1 < argc) {
       rc = add_setting(&settings, argv[++i], &error);
+    } else if (strcmp(argv[i], "--artifact-dir") == 0 && i + 1 < argc) {
+      artifact_dir = argv[++i];
     } else if (strcmp(argv[i], "--params-json") == 0 && i + 1 < argc) {
       params_json = argv[++i];
     } else if (strcmp(argv[i], "--param") == 0 && i + 1 < argc) {
@@ -100,10 +103,13 @@ int hpt_trial_process_main(int argc, char **argv) {
                                  .params = params,
                                  .n_params = n_params,
                                  .params_json = params_json,
+                                 .artifact_dir = artifact_dir,
                                  .report = print_step,
                                  .user = NULL};
     if (strcmp(type, "ngram") == 0)
       rc = hpt_objective_ngram_run(&call, &result, &error);
+    else if (strcmp(type, "transformer") == 0)
+      rc = hpt_objective_transformer_run(&call, &result, &error);
     else if (strcmp(type, "command") == 0)
       rc = hpt_objective_command_run(&call, &result, &error);
     else if (strcmp(type, "noop") == 0)

@@ -3,6 +3,7 @@
  * Arguments, built by the daemon from a TrialAssign:
  *   run-trial --setting KEY=VALUE ... --setting KEY[]=ITEM ...
  *             --param NAME=VALUE ... [--params-json '{"NAME": VALUE}']
+ *             [--artifact-dir DIR]
  * (`KEY[]=` appends to a list setting). It runs the objective named by the
  * `type` setting and prints one line per event on stdout, flushed at once:
  *   step N VALUE      an intermediate value (N = step, e.g. epoch)

@@ -93,7 +93,7 @@ class Chaos:
             self.generation += 1
             wid = "chaos-w%02d-g%d" % (slot, self.generation)
         proc = subprocess.Popen([self.worker_bin, "--connect", self.endpoint, "--id", wid,
-                                 "--log-level", "info"],
+                                 "--insecure", "--log-level", "info"],
                                 stdout=subprocess.DEVNULL, stderr=self.wlog,
                                 start_new_session=True)
         self.workers[slot] = (proc, wid)
@@ -106,7 +106,7 @@ class Chaos:
         self.clog.flush()
         self.coord = subprocess.Popen(
             [self.hpt, "--db", self.url, "--log-level", "info", "study", "run", self.name,
-             "--bind", self.endpoint, "--grace-ms", str(self.args.grace_ms)],
+             "--bind", self.endpoint, "--insecure", "--grace-ms", str(self.args.grace_ms)],
             stdout=self.clog, stderr=subprocess.STDOUT, start_new_session=True)
         log("coordinator started (run %d, pid %d)" % (self.coord_runs, self.coord.pid))
 

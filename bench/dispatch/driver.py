@@ -149,14 +149,15 @@ def run_hpt(args, url, home, n_workers, tag):
     clog_path = os.path.join(home, name + ".coordinator.log")
     clog = open(clog_path, "w")
     t0 = time.monotonic()
-    coord = subprocess.Popen([args.hpt, "--db", url, "study", "run", name, "--bind", endpoint],
+    coord = subprocess.Popen([args.hpt, "--db", url, "study", "run", name, "--bind", endpoint,
+                              "--insecure"],
                              stdout=clog, stderr=subprocess.STDOUT)
     wait_listening(port, coord)
     wlog = open(os.path.join(home, name + ".workers.log"), "w")
     workers = []
     for i in range(n_workers):
         workers.append(subprocess.Popen(
-            [args.worker, "--connect", endpoint, "--id", "%s-%d" % (name, i),
+            [args.worker, "--connect", endpoint, "--id", "%s-%d" % (name, i), "--insecure",
              "--log-level", "warn"], stdout=subprocess.DEVNULL, stderr=wlog))
     deadline = t0 + args.timeout
     status, ru = None, None

@@ -105,6 +105,7 @@ Test(netns, cut_worker_link_is_retried_on_another_host, .timeout = 300) {
                  "hosts",
                  "--bind",
                  "tcp://0.0.0.0:5555",
+                 "--insecure",
                  "--heartbeat-ms",
                  "200",
                  "--grace-ms",
@@ -127,6 +128,7 @@ Test(netns, cut_worker_link_is_retried_on_another_host, .timeout = 300) {
                     endpoint,
                     "--id",
                     id,
+                    "--insecure",
                     NULL};
     hpt_test_proc_start(&workers[i], worker_log, argv);
   }

@@ -70,6 +70,13 @@ static int get_int(const json_t *root, const char *what, const char *key,
   if (rc == HPT_ENOTFOUND) {
     if (required)
       return HPT_ERR(error, HPT_EPARSE, "%s: missing '%s'", what, key);
+    /* The default obeys the bounds too: RoBERTa's pad id 1 needs a vocab
+     * of at least 2. */
+    if (v < min || v > max)
+      return HPT_ERR(error, HPT_EPARSE,
+                     "%s: missing '%s', whose default %lld is outside "
+                     "[%lld, %lld]",
+                     what, key, (long long)v, (long long)min, (long long)max);
     rc = 0;
   }
   *out = (int)v;

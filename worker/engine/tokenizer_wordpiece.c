@@ -30,6 +30,8 @@ static int buf_reserve(buf_t *b, size_t extra) {
 }
 
 static int buf_put(buf_t *b, const char *s, size_t n) {
+  if (n == 0) /* b->p may still be NULL: memcpy(NULL, .., 0) is undefined */
+    return 0;
   if (buf_reserve(b, n) != 0)
     return -1;
   memcpy(b->p + b->len, s, n);

@@ -232,8 +232,8 @@ BAD(missing_name, "n_trials: 3\n", "study.yaml:1: missing required key 'name'")
 /* ---- top level ---- */
 BAD(unknown_top_level_key, "name: x\n\nn_trails: 5\n",
     "study.yaml:3: unknown key 'n_trails' (expected one of: name, direction, "
-    "n_trials, max_parallel, max_retries, weight, require, sampler, pruner, "
-    "params, objective)")
+    "n_trials, max_parallel, max_retries, weight, require, keep_top_k, "
+    "sampler, pruner, params, objective)")
 BAD(duplicate_top_level_key, "name: x\nname: y\n",
     "study.yaml:2: duplicate key 'name' (first on line 1)")
 BAD(bad_name_chars, "name: my study\n", "study.yaml:1: name: must match")

@@ -1,0 +1,282 @@
+/* store_artifacts.c — see store_artifacts.h. libpq's large-object calls
+ * need a transaction; each put or get is one. */
+#include "store_artifacts.h"
+
+#include <inttypes.h>
+#include <libpq/libpq-fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sha256.h"
+#include "store_internal.h"
+
+#define CHUNK (256 * 1024)
+
+static int put_once(hpt_store_t *store, int64_t study_id, int number,
+                    const char *name, const uint8_t *bytes, size_t length,
+                    const char *sha256_hex, hpt_error_t *error) {
+  int rc = hpt__store_begin(store, error);
+  if (rc != HPT_OK)
+    return rc;
+  Oid object = lo_creat(store->conn, INV_READ | INV_WRITE);
+  int fd = object == InvalidOid ? -1 : lo_open(store->conn, object, INV_WRITE);
+  if (fd < 0) {
+    rc = HPT_ERR(error, HPT_EDB, "cannot create a large object: %s",
+                 PQerrorMessage(store->conn));
+    goto fail;
+  }
+  for (size_t offset = 0; offset < length; offset += CHUNK) {
+    size_t size = length - offset < CHUNK ? length - offset : CHUNK;
+    if (lo_write(store->conn, fd, (const char *)bytes + offset, size) !=
+        (int)size) {
+      rc = HPT_ERR(error, HPT_EDB, "cannot write a large object: %s",
+                   PQerrorMessage(store->conn));
+      goto fail;
+    }
+  }
+  lo_close(store->conn, fd);
+  char study[24], num[16], oid_text[16], bytes_text[24];
+  snprintf(study, sizeof study, "%" PRId64, study_id);
+  snprintf(num, sizeof num, "%d", number);
+  snprintf(oid_text, sizeof oid_text, "%u", object);
+  snprintf(bytes_text, sizeof bytes_text, "%zu", length);
+  const char *params[] = {study, num, name, oid_text, bytes_text, sha256_hex};
+  /* A replaced row's old object is unlinked by the delete trigger. */
+  if ((rc = hpt__store_exec(store,
+                            "DELETE FROM trial_artifacts WHERE name = $3 AND"
+                            " trial_id = (SELECT id FROM trials WHERE"
+                            " study_id = $1 AND number = $2)",
+                            3, params, NULL, error)) != HPT_OK ||
+      (rc = hpt__store_exec(store,
+                            "INSERT INTO trial_artifacts (trial_id, name,"
+                            " object, bytes, sha256) SELECT id, $3, $4::oid,"
+                            " $5, $6 FROM trials WHERE study_id = $1 AND"
+                            " number = $2",
+                            6, params, NULL, error)) != HPT_OK)
+    goto fail;
+  return hpt__store_commit(store, error);
+fail:
+  hpt__store_rollback(store);
+  return rc;
+}
+
+int hpt_store_artifact_put(hpt_store_t *store, int64_t study_id, int number,
+                           const char *name, const uint8_t *bytes,
+                           size_t length, const char *sha256_hex,
+                           hpt_error_t *error) {
+  HPT__STORE_RETRYING(store, error,
+                      put_once(store, study_id, number, name, bytes, length,
+                               sha256_hex, error));
+}
+
+int hpt_store_artifact_get(hpt_store_t *store, int64_t trial_id,
+                           const char *name, uint8_t **bytes, size_t *length,
+                           hpt_error_t *error) {
+  *bytes = NULL;
+  *length = 0;
+  char id[24];
+  snprintf(id, sizeof id, "%" PRId64, trial_id);
+  const char *params[] = {id, name};
+  PGresult *result = NULL;
+  int rc = hpt__store_begin(store, error);
+  if (rc != HPT_OK)
+    return rc;
+  if ((rc = hpt__store_exec(store,
+                            "SELECT object, bytes, sha256 FROM"
+                            " trial_artifacts WHERE trial_id = $1 AND"
+                            " name = $2",
+                            2, params, &result, error)) != HPT_OK)
+    goto out;
+  if (PQntuples(result) == 0) {
+    rc = HPT_ERR(error, HPT_ENOTFOUND, "trial %s kept no artifact '%s'", id,
+                 name);
+    goto out;
+  }
+  Oid object = (Oid)strtoul(PQgetvalue(result, 0, 0), NULL, 10);
+  size_t expected = (size_t)strtoull(PQgetvalue(result, 0, 1), NULL, 10);
+  uint8_t *data = malloc(expected ? expected : 1);
+  int fd = lo_open(store->conn, object, INV_READ);
+  size_t got = 0;
+  if (data == NULL || fd < 0) {
+    free(data);
+    rc = HPT_ERR(error, HPT_EDB, "artifact '%s' of trial %s is missing: %s",
+                 name, id, PQerrorMessage(store->conn));
+    goto out;
+  }
+  for (;;) {
+    size_t want = expected - got < CHUNK ? expected - got : CHUNK;
+    if (want == 0)
+      break;
+    int n = lo_read(store->conn, fd, (char *)data + got, want);
+    if (n <= 0)
+      break;
+    got += (size_t)n;
+  }
+  lo_close(store->conn, fd);
+  uint8_t digest[HPT_SHA256_BYTES];
+  char hex[HPT_SHA256_HEX];
+  hpt_sha256(data, got, digest);
+  hpt_sha256_hex(digest, hex);
+  if (got != expected || strcmp(hex, PQgetvalue(result, 0, 2)) != 0) {
+    free(data);
+    rc = HPT_ERR(error, HPT_EPARSE,
+                 "artifact '%s' of trial %s is corrupted: sha256 mismatch "
+                 "(%zu of %zu bytes)",
+                 name, id, got, expected);
+    goto out;
+  }
+  *bytes = data;
+  *length = got;
+out:
+  PQclear(result);
+  if (rc == HPT_OK)
+    rc = hpt__store_commit(store, error);
+  else
+    hpt__store_rollback(store);
+  return rc;
+}
+
+int hpt_store_artifacts_prune(hpt_store_t *store, int64_t study_id, int keep,
+                              hpt_error_t *error) {
+  char id[24], limit[16];
+  snprintf(id, sizeof id, "%" PRId64, study_id);
+  snprintf(limit, sizeof limit, "%d", keep);
+  const char *params[] = {id, limit};
+  return hpt__store_exec(
+      store,
+      "DELETE FROM trial_artifacts a USING trials t WHERE a.trial_id = t.id"
+      " AND t.study_id = $1 AND t.id NOT IN (SELECT h.trial_id FROM"
+      " trial_history h WHERE h.study_id = $1 AND h.state = 'COMPLETE' AND"
+      " h.value IS NOT NULL ORDER BY " HPT__STORE_BEST_ORDER " LIMIT $2)",
+      2, params, NULL, error);
+}
+
+int hpt_store_best_with_artifact(hpt_store_t *store, const char *name, int k,
+                                 const char *artifact, int64_t **trial_ids,
+                                 size_t *count, hpt_error_t *error) {
+  *trial_ids = NULL;
+  *count = 0;
+  char limit[16];
+  snprintf(limit, sizeof limit, "%d", k > 0 ? k : 1000000);
+  const char *params[] = {name, limit, artifact};
+  PGresult *result = NULL;
+  int rc = hpt__store_exec(
+      store,
+      "SELECT h.trial_id FROM trial_history h WHERE h.study = $1 AND"
+      " h.state = 'COMPLETE' AND h.value IS NOT NULL AND EXISTS (SELECT 1"
+      " FROM trial_artifacts a WHERE a.trial_id = h.trial_id AND a.name = $3)"
+      " ORDER BY " HPT__STORE_BEST_ORDER " LIMIT $2",
+      3, params, &result, error);
+  if (rc != HPT_OK)
+    return rc;
+  size_t n = (size_t)PQntuples(result);
+  int64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+  if (ids == NULL) {
+    PQclear(result);
+    return HPT_ERR(error, HPT_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < n; i++)
+    ids[i] = strtoll(PQgetvalue(result, (int)i, 0), NULL, 10);
+  PQclear(result);
+  *trial_ids = ids;
+  *count = n;
+  return HPT_OK;
+}
+
+int hpt_store_ensemble_create(hpt_store_t *store,
+                              const hpt_ensemble_record_t *r,
+                              hpt_error_t *error) {
+  char text[16][32];
+  snprintf(text[0], 32, "%.17g", r->threshold);
+  snprintf(text[1], 32, "%d", r->n_val);
+  snprintf(text[2], 32, "%.17g", r->accuracy);
+  snprintf(text[3], 32, "%.17g", r->f1);
+  snprintf(text[4], 32, "%.17g", r->precision);
+  snprintf(text[5], 32, "%.17g", r->recall);
+  snprintf(text[6], 32, "%.17g", r->roc_auc);
+  snprintf(text[7], 32, "%d", r->tp);
+  snprintf(text[8], 32, "%d", r->fp);
+  snprintf(text[9], 32, "%d", r->tn);
+  snprintf(text[10], 32, "%d", r->fn);
+  const char *params[] = {r->name, r->weights_mode, r->threshold_mode, text[0],
+                          text[1], text[2],         text[3],           text[4],
+                          text[5], text[6],         text[7],           text[8],
+                          text[9], text[10]};
+  PGresult *result = NULL;
+  int rc = hpt__store_begin(store, error);
+  if (rc != HPT_OK)
+    return rc;
+  rc = hpt__store_exec(
+      store,
+      "INSERT INTO ensembles (name, weights_mode, threshold_mode, threshold,"
+      " n_val, accuracy, f1, precision_, recall, roc_auc, tp, fp, tn, fn)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+      " RETURNING id",
+      14, params, &result, error);
+  if (rc == HPT_EEXIST)
+    rc = HPT_ERR(error, HPT_EEXIST, "ensemble '%s' already exists", r->name);
+  if (rc != HPT_OK)
+    goto fail;
+  for (size_t i = 0; i < r->n_members; i++) {
+    char position[16], trial[24], weight[32];
+    snprintf(position, sizeof position, "%zu", i);
+    snprintf(trial, sizeof trial, "%" PRId64, r->trial_ids[i]);
+    snprintf(weight, sizeof weight, "%.17g", r->weights[i]);
+    const char *row[] = {PQgetvalue(result, 0, 0), position, trial, weight};
+    if ((rc = hpt__store_exec(store,
+                              "INSERT INTO ensemble_members (ensemble_id,"
+                              " position, trial_id, weight) VALUES ($1, $2,"
+                              " $3, $4)",
+                              4, row, NULL, error)) != HPT_OK)
+      goto fail;
+  }
+  PQclear(result);
+  return hpt__store_commit(store, error);
+fail:
+  PQclear(result);
+  hpt__store_rollback(store);
+  return rc;
+}
+
+int hpt_store_ensemble_load(hpt_store_t *store, const char *name,
+                            int64_t **trial_ids, double **weights,
+                            size_t *count, double *threshold,
+                            hpt_error_t *error) {
+  *trial_ids = NULL;
+  *weights = NULL;
+  *count = 0;
+  const char *params[] = {name};
+  PGresult *result = NULL;
+  int rc = hpt__store_exec(store,
+                           "SELECT m.trial_id, m.weight, e.threshold FROM"
+                           " ensembles e JOIN ensemble_members m ON"
+                           " m.ensemble_id = e.id WHERE e.name = $1 ORDER BY"
+                           " m.position",
+                           1, params, &result, error);
+  if (rc != HPT_OK)
+    return rc;
+  size_t n = (size_t)PQntuples(result);
+  if (n == 0) {
+    PQclear(result);
+    return HPT_ERR(error, HPT_ENOTFOUND, "no ensemble named '%s'", name);
+  }
+  int64_t *ids = malloc(n * sizeof *ids);
+  double *w = malloc(n * sizeof *w);
+  if (ids == NULL || w == NULL) {
+    free(ids);
+    free(w);
+    PQclear(result);
+    return HPT_ERR(error, HPT_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < n; i++) {
+    ids[i] = strtoll(PQgetvalue(result, (int)i, 0), NULL, 10);
+    w[i] = strtod(PQgetvalue(result, (int)i, 1), NULL);
+  }
+  *threshold = strtod(PQgetvalue(result, 0, 2), NULL);
+  PQclear(result);
+  *trial_ids = ids;
+  *weights = w;
+  *count = n;
+  return HPT_OK;
+}

@@ -1,0 +1,66 @@
+/* store_artifacts.h — trained models and validation predictions in
+ * PostgreSQL large objects (sql/004_artifacts.sql), and ensembles.
+ *
+ * Artifacts are written in chunks inside one transaction and read back in
+ * chunks; the SHA-256 recorded at write time is checked on every read, so a
+ * corrupted object is an error (HPT_EPARSE "… sha256 mismatch"), never a
+ * silently wrong model. Deleting a trial (or its study) unlinks its objects.
+ */
+#ifndef HPT_STORE_ARTIFACTS_H
+#define HPT_STORE_ARTIFACTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* Stores (replaces) artifact `name` of trial (study_id, number). */
+int hpt_store_artifact_put(hpt_store_t *store, int64_t study_id, int number,
+                           const char *name, const uint8_t *bytes,
+                           size_t length, const char *sha256_hex,
+                           hpt_error_t *error);
+
+/* Reads artifact `name` of trial `trial_id`; the caller frees *bytes.
+ * HPT_ENOTFOUND when the trial kept no such artifact. */
+int hpt_store_artifact_get(hpt_store_t *store, int64_t trial_id,
+                           const char *name, uint8_t **bytes, size_t *length,
+                           hpt_error_t *error);
+
+/* Keeps the artifacts of the best `keep` COMPLETE trials of the study (by
+ * its direction) and deletes every other trial's. */
+int hpt_store_artifacts_prune(hpt_store_t *store, int64_t study_id, int keep,
+                              hpt_error_t *error);
+
+/* The ids of the best `k` COMPLETE trials of study `name` that kept
+ * artifact `artifact` (k <= 0: all of them), best first. Caller frees. */
+int hpt_store_best_with_artifact(hpt_store_t *store, const char *name, int k,
+                                 const char *artifact, int64_t **trial_ids,
+                                 size_t *count, hpt_error_t *error);
+
+typedef struct hpt_ensemble_record {
+  const char *name;
+  const char *weights_mode;   /* "equal" | "optimized" */
+  const char *threshold_mode; /* "fixed" | "tuned" */
+  double threshold;
+  int n_val;
+  double accuracy, f1, precision, recall, roc_auc;
+  int tp, fp, tn, fn;
+  size_t n_members;
+  const int64_t *trial_ids;
+  const double *weights;
+} hpt_ensemble_record_t;
+
+/* Stores an ensemble and its members in one transaction. HPT_EEXIST if the
+ * name is taken (nothing written). */
+int hpt_store_ensemble_create(hpt_store_t *store,
+                              const hpt_ensemble_record_t *record,
+                              hpt_error_t *error);
+
+/* The members (trial ids, weights) and threshold of ensemble `name`. The
+ * caller frees both arrays. HPT_ENOTFOUND if there is no such ensemble. */
+int hpt_store_ensemble_load(hpt_store_t *store, const char *name,
+                            int64_t **trial_ids, double **weights,
+                            size_t *count, double *threshold,
+                            hpt_error_t *error);
+
+#endif

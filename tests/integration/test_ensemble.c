@@ -1,0 +1,137 @@
+/* test_ensemble.c — kept models, ensembles and predictions end to end: a
+ * real n-gram study keeps its best models in PostgreSQL large objects, an
+ * ensemble is built from them and predicts the test file; every bad input
+ * gets a clear error and nothing half-written. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_db.h"
+#include "test_util.h"
+
+static char url[1024], dir[256];
+
+static int hpt(char **output, char *const *args) {
+  char *argv[16] = {(char *)hpt_test_bin("hpt"), "--db", url};
+  int n = 3;
+  for (; args[n - 3] != NULL && n < 15; n++)
+    argv[n] = args[n - 3];
+  argv[n] = NULL;
+  return hpt_test_run(argv, 240000, output);
+}
+
+static void run_study(const char *name, int keep) {
+  char spec[600], text[2048];
+  snprintf(spec, sizeof spec, "%s/%s.yaml", dir, name);
+  snprintf(text, sizeof text,
+           "name: %s\nn_trials: 6\nmax_parallel: 2\nkeep_top_k: %d\n"
+           "sampler: {type: random, seed: 3}\n"
+           "params:\n  lr: {type: float, low: 0.5, high: 5, log: true}\n"
+           "  epochs: {type: int, low: 5, high: 15}\n"
+           "objective: {type: ngram, train: %s, seed: 42}\n",
+           name, keep, hpt_test_data("train.csv"));
+  hpt_test_write_file(spec, text);
+  char *output = NULL;
+  char *create[] = {"study", "create", spec, NULL};
+  cr_assert_eq(hpt(&output, create), 0, "%s", output);
+  free(output);
+  char *run[] = {"study", "run", (char *)name, "--local-workers", "2",
+                 "--bind", "tcp://127.0.0.1:*", NULL};
+  cr_assert_eq(hpt(&output, run), 0, "%s", output);
+  free(output);
+}
+
+Test(ensemble, kept_models_vote_and_predict, .timeout = 300) {
+  snprintf(url, sizeof url, "%s", hpt_test_db_url());
+  snprintf(dir, sizeof dir, "%s", hpt_test_tmpdir());
+  run_study("kept", 3);
+  cr_assert_eq(hpt_test_sql_long(url, "select count(distinct trial_id) from "
+                                      "trial_artifacts"),
+               3, "keep_top_k 3 keeps three trials' models");
+  cr_assert_eq(hpt_test_sql_long(url, "select count(*) from "
+                                      "pg_largeobject_metadata"),
+               6, "two artifacts each, pruned ones unlinked");
+  char *output = NULL;
+  char *build[] = {"ensemble", "build", "vote", "--from", "kept:3",
+                   "--weights", "optimized", "--threshold", "tuned", NULL};
+  cr_assert_eq(hpt(&output, build), 0, "%s", output);
+  cr_assert(strstr(output, "accuracy 0.") != NULL, "%s", output);
+  free(output);
+  cr_assert(hpt_test_sql_long(url, "select (accuracy * 1000)::int from "
+                                   "ensembles where name = 'vote'") >= 750,
+            "the ensemble should be a decent classifier");
+  cr_assert_eq(hpt_test_sql_long(url, "select count(*) from "
+                                      "ensemble_members"),
+               3);
+  char submission[600];
+  snprintf(submission, sizeof submission, "%s/submission.csv", dir);
+  char *predict[] = {"predict", "--ensemble", "vote", "--input",
+                     (char *)hpt_test_data("test.csv"), "--output",
+                     submission, NULL};
+  cr_assert_eq(hpt(&output, predict), 0, "%s", output);
+  free(output);
+  char *text = hpt_test_read_file(submission);
+  cr_assert(text != NULL);
+  cr_assert(strncmp(text, "ID,Extremism_Label\n", 19) == 0, "%.80s", text);
+  int rows = 0, extremist = 0;
+  for (char *line = strchr(text, '\n') + 1; *line;
+       line = strchr(line, '\n') + 1) {
+    rows++;
+    cr_assert(strstr(line, ",EXTREMIST\n") == strchr(line, ',') ||
+                  strstr(line, ",NON_EXTREMIST\n") == strchr(line, ','),
+              "bad row %.40s", line);
+    if (strncmp(strchr(line, ','), ",EXTREMIST", 10) == 0)
+      extremist++;
+  }
+  cr_assert_eq(rows, 750, "one prediction per test row");
+  cr_assert(extremist > 100 && extremist < 650, "%d of 750", extremist);
+  cr_assert(strncmp(text + 19, "2251,", 5) == 0, "input order: %.40s",
+            text + 19);
+  free(text);
+}
+
+Test(ensemble, bad_inputs_are_refused_and_nothing_is_half_written,
+     .timeout = 300) {
+  snprintf(url, sizeof url, "%s", hpt_test_db_url());
+  snprintf(dir, sizeof dir, "%s", hpt_test_tmpdir());
+  run_study("nokeep", 0);
+  run_study("kept", 2);
+  char *output = NULL;
+  char *none[] = {"ensemble", "build", "a", "--from", "nokeep", NULL};
+  cr_assert_eq(hpt(&output, none), 4, "%s", output);
+  cr_assert(strstr(output, "kept no trained models") != NULL, "%s", output);
+  free(output);
+  /* A corrupted model: flip a byte of its large object. */
+  cr_assert_eq(hpt_test_sql_long(url, "select count(*) from (select "
+                                      "lo_put(object, 100, '\\xff'::bytea) "
+                                      "from trial_artifacts where name = "
+                                      "'model.ngram' limit 1) x"),
+               1);
+  char *corrupt[] = {"ensemble", "build", "b", "--from", "kept", NULL};
+  cr_assert_eq(hpt(&output, corrupt), 1, "%s", output);
+  cr_assert(strstr(output, "sha256 mismatch") != NULL, "%s", output);
+  free(output);
+  cr_assert_eq(hpt_test_sql_long(url, "select count(*) from ensembles"), 0,
+               "nothing half-written");
+  char *predict[] = {"predict", "--ensemble", "missing", "--input",
+                     (char *)hpt_test_data("test.csv"), "--output",
+                     "/tmp/never.csv", NULL};
+  cr_assert_eq(hpt(&output, predict), 4, "%s", output);
+  free(output);
+  char bad_csv[600];
+  snprintf(bad_csv, sizeof bad_csv, "%s/bad.csv", dir);
+  hpt_test_write_file(bad_csv, "ID,Text\n1,hello\n");
+  char *bad[] = {"predict", "--ensemble", "b", "--input", bad_csv,
+                 "--output", "/tmp/never.csv", NULL};
+  cr_assert_eq(hpt(&output, bad), 1, "%s", output);
+  cr_assert(strstr(output, "Original_Message") != NULL, "%s", output);
+  free(output);
+  /* Deleting a study deletes its artifacts and their large objects. */
+  char *delete[] = {"study", "delete", "kept", NULL};
+  cr_assert_eq(hpt(&output, delete), 0, "%s", output);
+  free(output);
+  cr_assert_eq(hpt_test_sql_long(url, "select count(*) from "
+                                      "pg_largeobject_metadata"),
+               0);
+}

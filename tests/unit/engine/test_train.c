@@ -1,0 +1,359 @@
+/* test_train.c — the fine-tuning loop (worker/engine/train.c) on
+ * tests/fixtures/tiny-bert (a random 2-layer BERT, 100 ids, 40 positions,
+ * 3 labels) with synthetic texts "t12 t40 ..." that a toy encoder maps to
+ * ids [2] 12 40 ... [3]; label 0 draws ids 10..49, label 1 ids 50..89. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "rng.h"
+#include "train.h"
+
+#define TINY "tests/fixtures/tiny-bert"
+
+static const char *src_path(const char *rel) {
+  static char buf[4096];
+  const char *src = getenv("HPT_SOURCE_DIR");
+  cr_assert_not_null(src, "HPT_SOURCE_DIR not set");
+  snprintf(buf, sizeof buf, "%s/%s", src, rel);
+  return buf;
+}
+
+/* ---- a toy tokenizer ----------------------------------------------------- */
+
+typedef struct toy {
+  size_t calls;      /* texts encoded so far */
+  const char *watch; /* when set, count encodings of exactly this text */
+  size_t watch_hits;
+} toy_t;
+
+static int toy_encode(const void *tokenizer, const char *text,
+                      size_t max_length, hpt_token_ids_t *out,
+                      hpt_error_t *error) {
+  toy_t *toy = (toy_t *)tokenizer;
+  toy->calls++;
+  if (toy->watch && strcmp(toy->watch, text) == 0)
+    toy->watch_hits++;
+  out->count = 0;
+  cr_assert_eq(hpt_token_ids_push(out, 2, error), 0);
+  for (const char *p = text; *p;) {
+    while (*p == ' ')
+      p++;
+    if (*p != 't')
+      break;
+    int id = (int)strtol(p + 1, (char **)&p, 10);
+    if (max_length == 0 || out->count + 1 < max_length)
+      cr_assert_eq(hpt_token_ids_push(out, id, error), 0);
+  }
+  return hpt_token_ids_push(out, 3, error);
+}
+
+/* ---- a synthetic, separable data set ------------------------------------ */
+
+typedef struct data {
+  char **texts;
+  int *labels;
+  size_t n;
+  hpt_train_data_t view;
+} data_t;
+
+static void data_make(data_t *d, size_t n, uint64_t seed) {
+  hpt_rng_t rng;
+  hpt_rng_seed(&rng, seed);
+  d->n = n;
+  d->texts = calloc(n, sizeof *d->texts);
+  d->labels = calloc(n, sizeof *d->labels);
+  for (size_t i = 0; i < n; i++) {
+    int label = (int)(i % 2);
+    int len = 4 + (int)hpt_rng_below(&rng, 12);
+    char buf[512] = "";
+    for (int t = 0; t < len; t++) {
+      char word[16];
+      int id = 10 + 40 * label + (int)hpt_rng_below(&rng, 40);
+      snprintf(word, sizeof word, "%st%d", t ? " " : "", id);
+      strcat(buf, word);
+    }
+    d->texts[i] = strdup(buf);
+    d->labels[i] = label;
+  }
+  d->view = (hpt_train_data_t){(const char *const *)d->texts, d->labels, n};
+}
+
+static void data_free(data_t *d) {
+  for (size_t i = 0; i < d->n; i++)
+    free(d->texts[i]);
+  free(d->texts);
+  free(d->labels);
+}
+
+static hpt_model_t *tiny(uint64_t seed) {
+  hpt_model_t *m = NULL;
+  hpt_error_t e = {0};
+  cr_assert_eq(hpt_model_load(src_path(TINY), seed, &m, &e), 0, "%s",
+               e.message);
+  return m;
+}
+
+static void fast_options(hpt_train_options_t *o) {
+  hpt_train_options_default(o);
+  o->epochs = 6;
+  o->batch_size = 16;
+  o->optimizer.lr_backbone = 3e-3;
+  o->optimizer.lr_head = 3e-3;
+  o->warmup_ratio = 0.1;
+  o->threads = 1;
+}
+
+typedef struct epochs_seen {
+  int calls;
+  double acc[64];
+} epochs_seen_t;
+
+static void record(void *user, int epoch, double val_accuracy,
+                   double train_loss) {
+  epochs_seen_t *s = user;
+  cr_assert_eq(epoch, s->calls + 1);
+  cr_assert(isfinite(train_loss));
+  s->acc[s->calls++] = val_accuracy;
+}
+
+Test(train, learns_a_separable_task) {
+  data_t tr, va;
+  data_make(&tr, 240, 1);
+  data_make(&va, 60, 2);
+  toy_t toy = {0};
+  hpt_train_encoder_t enc = {toy_encode, &toy, 0, 32};
+  hpt_train_options_t o;
+  fast_options(&o);
+  hpt_model_t *m = tiny(42);
+  epochs_seen_t seen = {0};
+  hpt_train_result_t r;
+  hpt_error_t e = {0};
+  cr_assert_eq(
+      hpt_train_run(m, &enc, &tr.view, &va.view, &o, record, &seen, &r, &e), 0,
+      "%s", e.message);
+  cr_expect_eq(seen.calls, 6);
+  cr_expect_eq(r.epochs_run, 6);
+  cr_expect_gt(r.best_val_accuracy, 0.9, "accuracy %.3f", r.best_val_accuracy);
+  cr_expect_eq(r.steps, 6 * 15);
+  cr_expect_gt(r.samples_per_second, 0);
+  cr_expect_lt(r.train_loss, 0.5);
+  /* Validation and training are tokenised once each without augmentation. */
+  cr_expect_eq(toy.calls, 300);
+  hpt_model_destroy(&m);
+  data_free(&tr);
+  data_free(&va);
+}
+
+/* Copies every parameter value, in order. */
+static float *snapshot(const hpt_model_t *m) {
+  float *all = malloc(hpt_model_num_floats(m) * sizeof *all), *p = all;
+  for (size_t i = 0; i < hpt_model_param_count(m); i++) {
+    const hpt_model_param_t *t = hpt_model_param_at(m, i);
+    memcpy(p, t->value, t->numel * sizeof *p);
+    p += t->numel;
+  }
+  return all;
+}
+
+Test(train, accumulating_two_micro_batches_equals_one_big_batch) {
+  data_t tr, va;
+  data_make(&tr, 16, 3);
+  data_make(&va, 4, 4);
+  toy_t toy = {0};
+  hpt_train_encoder_t enc = {toy_encode, &toy, 0, 32};
+  hpt_train_options_t o;
+  hpt_train_options_default(&o);
+  o.epochs = 1;
+  o.dropout = 0.0;
+  o.warmup_ratio = 0.0;
+  o.threads = 1;
+  o.optimizer.weight_decay = 0.0;
+  o.optimizer.max_grad_norm = 0.0;
+  o.optimizer.lr_backbone = o.optimizer.lr_head = 1e-2;
+  /* With eps >> sqrt(v), Adam's first update is ~ lr * g: the parameters
+   * then compare the gradients (with eps 1e-8 it is lr * sign(g), which
+   * float rounding can flip for g near 0). */
+  o.optimizer.eps = 1.0;
+  hpt_error_t e = {0};
+  hpt_train_result_t r;
+
+  hpt_model_t *big = tiny(42), *acc = tiny(42);
+  o.batch_size = 16;
+  o.gradient_accumulation_steps = 1;
+  cr_assert_eq(
+      hpt_train_run(big, &enc, &tr.view, &va.view, &o, NULL, NULL, &r, &e), 0,
+      "%s", e.message);
+  cr_expect_eq(r.steps, 1);
+  o.batch_size = 8;
+  o.gradient_accumulation_steps = 2;
+  cr_assert_eq(
+      hpt_train_run(acc, &enc, &tr.view, &va.view, &o, NULL, NULL, &r, &e), 0,
+      "%s", e.message);
+  cr_expect_eq(r.steps, 1);
+
+  hpt_model_t *start = tiny(42);
+  float *a = snapshot(big), *b = snapshot(acc), *s = snapshot(start);
+  double max_diff = 0, max_move = 0;
+  for (size_t i = 0; i < hpt_model_num_floats(big); i++) {
+    max_diff = fmax(max_diff, fabs((double)a[i] - b[i]));
+    max_move = fmax(max_move, fabs((double)a[i] - s[i]));
+  }
+  printf("accumulation: max |big - accumulated| = %.3g, max update %.3g\n",
+         max_diff, max_move);
+  cr_expect_lt(max_diff, 1e-5);
+  cr_expect_gt(max_move, 1e-4, "the step moved nothing");
+
+  /* An uneven split (16 = 6 + 6 + 4) weights each example alike too. */
+  hpt_model_t *uneven = tiny(42);
+  o.batch_size = 6;
+  o.gradient_accumulation_steps = 3;
+  cr_assert_eq(
+      hpt_train_run(uneven, &enc, &tr.view, &va.view, &o, NULL, NULL, &r, &e),
+      0, "%s", e.message);
+  float *c = snapshot(uneven);
+  max_diff = 0;
+  for (size_t i = 0; i < hpt_model_num_floats(big); i++)
+    max_diff = fmax(max_diff, fabs((double)a[i] - c[i]));
+  cr_expect_lt(max_diff, 1e-5, "uneven: %.3g", max_diff);
+
+  free(a);
+  free(b);
+  free(c);
+  free(s);
+  hpt_model_destroy(&big);
+  hpt_model_destroy(&acc);
+  hpt_model_destroy(&uneven);
+  hpt_model_destroy(&start);
+  data_free(&tr);
+  data_free(&va);
+}
+
+Test(train, early_stopping_stops_after_patience_epochs) {
+  data_t tr, va;
+  data_make(&tr, 32, 5);
+  data_make(&va, 8, 6);
+  toy_t toy = {0};
+  hpt_train_encoder_t enc = {toy_encode, &toy, 0, 32};
+  hpt_train_options_t o;
+  fast_options(&o);
+  o.epochs = 10;
+  o.patience = 2;
+  /* A learning rate this small changes nothing: the accuracy never
+   * improves after epoch 1. */
+  o.optimizer.lr_backbone = o.optimizer.lr_head = 1e-20;
+  hpt_model_t *m = tiny(42);
+  epochs_seen_t seen = {0};
+  hpt_train_result_t r;
+  hpt_error_t e = {0};
+  cr_assert_eq(
+      hpt_train_run(m, &enc, &tr.view, &va.view, &o, record, &seen, &r, &e), 0,
+      "%s", e.message);
+  cr_expect_eq(r.epochs_run, 3);
+  cr_expect_eq(seen.calls, 3);
+  cr_expect_eq(r.best_epoch, 1);
+  /* The schedule still spans the 10 planned epochs. */
+  cr_expect_eq(r.steps, 3 * 2);
+  hpt_model_destroy(&m);
+  data_free(&tr);
+  data_free(&va);
+}
+
+Test(train, is_deterministic_by_seed) {
+  data_t tr, va;
+  data_make(&tr, 48, 7);
+  data_make(&va, 12, 8);
+  toy_t toy = {0};
+  hpt_train_encoder_t enc = {toy_encode, &toy, 0, 32};
+  hpt_train_options_t o;
+  fast_options(&o);
+  o.epochs = 2;
+  o.dropout = 0.2;
+  o.label_smoothing = 0.1;
+  hpt_error_t e = {0};
+  hpt_train_result_t r1, r2, r3;
+  hpt_model_t *m1 = tiny(42), *m2 = tiny(42), *m3 = tiny(42);
+  cr_assert_eq(
+      hpt_train_run(m1, &enc, &tr.view, &va.view, &o, NULL, NULL, &r1, &e), 0);
+  cr_assert_eq(
+      hpt_train_run(m2, &enc, &tr.view, &va.view, &o, NULL, NULL, &r2, &e), 0);
+  o.seed = 43;
+  cr_assert_eq(
+      hpt_train_run(m3, &enc, &tr.view, &va.view, &o, NULL, NULL, &r3, &e), 0);
+  float *a = snapshot(m1), *b = snapshot(m2), *c = snapshot(m3);
+  size_t n = hpt_model_num_floats(m1);
+  cr_expect(memcmp(a, b, n * sizeof *a) == 0, "same seed, different weights");
+  cr_expect(memcmp(a, c, n * sizeof *a) != 0, "seed has no effect");
+  cr_expect_eq(r1.train_loss, r2.train_loss);
+  cr_expect_eq(r1.best_val_accuracy, r2.best_val_accuracy);
+  free(a);
+  free(b);
+  free(c);
+  hpt_model_destroy(&m1);
+  hpt_model_destroy(&m2);
+  hpt_model_destroy(&m3);
+  data_free(&tr);
+  data_free(&va);
+}
+
+Test(train, augmentation_never_touches_validation) {
+  hpt_augment_t *aug = NULL;
+  hpt_error_t e = {0};
+  int rc = hpt_augment_new(NULL, &aug, &e);
+  if (rc == HPT_ENOTFOUND)
+    cr_skip_test("no WordNet data: %s", e.message);
+  cr_assert_eq(rc, 0, "%s", e.message);
+  data_t tr, va;
+  data_make(&tr, 32, 9);
+  data_make(&va, 8, 10);
+  toy_t toy = {.watch = va.texts[3]};
+  hpt_train_encoder_t enc = {toy_encode, &toy, 0, 32};
+  hpt_train_options_t o;
+  fast_options(&o);
+  o.epochs = 3;
+  o.augment = aug;
+  o.aug_p = 1.0;
+  hpt_train_result_t r;
+  hpt_model_t *m = tiny(42);
+  cr_assert_eq(
+      hpt_train_run(m, &enc, &tr.view, &va.view, &o, NULL, NULL, &r, &e), 0,
+      "%s", e.message);
+  /* Validation: tokenised once, verbatim; training: afresh every epoch. */
+  cr_expect_eq(toy.watch_hits, 1);
+  cr_expect_eq(toy.calls, 8 + 3 * 32);
+  hpt_model_destroy(&m);
+  hpt_augment_destroy(&aug);
+  data_free(&tr);
+  data_free(&va);
+}
+
+Test(train, rejects_bad_options_and_labels) {
+  data_t tr, va;
+  data_make(&tr, 8, 11);
+  data_make(&va, 4, 12);
+  toy_t toy = {0};
+  hpt_train_encoder_t enc = {toy_encode, &toy, 0, 32};
+  hpt_train_options_t o;
+  fast_options(&o);
+  hpt_train_result_t r;
+  hpt_error_t e = {0};
+  hpt_model_t *m = tiny(42);
+  o.gradient_accumulation_steps = 0;
+  cr_expect_eq(
+      hpt_train_run(m, &enc, &tr.view, &va.view, &o, NULL, NULL, &r, &e),
+      HPT_EINVAL);
+  cr_expect(strstr(e.message, "gradient_accumulation_steps") != NULL, "%s",
+            e.message);
+  fast_options(&o);
+  tr.labels[0] = 7; /* tiny-bert has 3 labels */
+  cr_expect_eq(
+      hpt_train_run(m, &enc, &tr.view, &va.view, &o, NULL, NULL, &r, &e),
+      HPT_EINVAL);
+  cr_expect(strstr(e.message, "label 7") != NULL, "%s", e.message);
+  hpt_model_destroy(&m);
+  data_free(&tr);
+  data_free(&va);
+}

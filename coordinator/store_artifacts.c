@@ -89,8 +89,10 @@ int hpt_store_artifact_get(hpt_store_t *store, int64_t trial_id,
                             2, params, &result, error)) != HPT_OK)
     goto out;
   if (PQntuples(result) == 0) {
-    rc = HPT_ERR(error, HPT_ENOTFOUND, "trial %s kept no artifact '%s'", id,
-                 name);
+    rc = HPT_ERR(error, HPT_ENOTFOUND,
+                 "trial (id %s) kept no artifact '%s': it was not sent or "
+                 "not kept",
+                 id, name);
     goto out;
   }
   Oid object = (Oid)strtoul(PQgetvalue(result, 0, 0), NULL, 10);
@@ -145,8 +147,11 @@ int hpt_store_artifacts_prune(hpt_store_t *store, int64_t study_id, int keep,
   const char *params[] = {id, limit};
   return hpt__store_exec(
       store,
+      /* Only finished trials: a running trial's first files may already be
+       * here while its last ones are still on the wire. */
       "DELETE FROM trial_artifacts a USING trials t WHERE a.trial_id = t.id"
-      " AND t.study_id = $1 AND t.id NOT IN (SELECT h.trial_id FROM"
+      " AND t.study_id = $1 AND t.state <> 'RUNNING' AND t.id NOT IN (SELECT "
+      "h.trial_id FROM"
       " trial_history h WHERE h.study_id = $1 AND h.state = 'COMPLETE' AND"
       " h.value IS NOT NULL ORDER BY " HPT__STORE_BEST_ORDER " LIMIT $2)",
       2, params, NULL, error);

@@ -83,7 +83,7 @@ static void print_asked(const hpt_study_t *study, int number) {
   for (size_t i = 0; i < space->n_params; i++) {
     if (isnan(values[i]))
       continue;
-    char json[256];
+    char json[HPT_SPACE_VALUE_JSON_MAX];
     hpt_space_value_json(&space->params[i], values[i], json, sizeof json);
     printf("%s\"%s\": %s", first ? "" : ", ", space->params[i].name, json);
     first = false;
@@ -156,10 +156,8 @@ int hpt_cli_tell(hpt_cli_t *cli, int argc, char **argv) {
     return status;
   hpt_error_t error;
   hpt_error_clear(&error);
-  hpt_trial_outcome_t outcome = {.state = state,
-                                 .value = value,
-                                 .duration_s = NAN,
-                                 .fail_reason = reason};
+  hpt_trial_outcome_t outcome = {
+      .state = state, .value = value, .duration_s = NAN, .fail_reason = reason};
   if (hpt_study_finish(study, number, &outcome, &error) < 0)
     status = hpt_cli_fail(&error);
   hpt_study_destroy(&study);

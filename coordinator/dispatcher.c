@@ -144,8 +144,8 @@ static int send_assignment(hpt_dispatcher_t *d, hpt__worker_t *w,
   size_t n_settings = spec->objective.count;
   Hpt__Param *params = calloc(n_params + 1, sizeof *params);
   Hpt__Param **param_pointers = calloc(n_params + 1, sizeof *param_pointers);
-  char(*texts)[128] = calloc(n_params + 1, sizeof *texts);
-  char(*jsons)[160] = calloc(n_params + 1, sizeof *jsons);
+  char(*texts)[HPT_SPACE_VALUE_TEXT_MAX] = calloc(n_params + 1, sizeof *texts);
+  char(*jsons)[HPT_SPACE_VALUE_JSON_MAX] = calloc(n_params + 1, sizeof *jsons);
   Hpt__Setting *settings = calloc(n_settings + 1, sizeof *settings);
   Hpt__Setting **setting_pointers =
       calloc(n_settings + 1, sizeof *setting_pointers);

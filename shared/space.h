@@ -19,6 +19,13 @@
 
 #include "error.h"
 
+/* Longest categorical choice, in bytes (the spec reader enforces it; no
+ * control characters either), and buffers that always hold a value's text
+ * and its JSON literal (every byte escaped as \u00XX at worst). */
+#define HPT_SPACE_CHOICE_MAX 512
+#define HPT_SPACE_VALUE_TEXT_MAX (HPT_SPACE_CHOICE_MAX + 1)
+#define HPT_SPACE_VALUE_JSON_MAX (6 * HPT_SPACE_CHOICE_MAX + 3)
+
 typedef enum {
   HPT_PARAM_FLOAT = 0,
   HPT_PARAM_INT = 1,
@@ -33,13 +40,13 @@ typedef enum {
 } hpt_choice_kind_t;
 
 typedef struct hpt_param {
-  char *name;            /* unique within the space */
+  char *name; /* unique within the space */
   hpt_param_type_t type;
-  double low, high;      /* float, int: inclusive bounds, low <= high */
-  double step;           /* float, int: grid step; 0 = none (int: 1) */
-  bool log;              /* float, int: sample in log space; low > 0 */
-  size_t n_choices;      /* categorical: >= 1 */
-  char **choices;        /* categorical: text of each choice as written */
+  double low, high; /* float, int: inclusive bounds, low <= high */
+  double step;      /* float, int: grid step; 0 = none (int: 1) */
+  bool log;         /* float, int: sample in log space; low > 0 */
+  size_t n_choices; /* categorical: >= 1 */
+  char **choices;   /* categorical: text of each choice as written */
   hpt_choice_kind_t *choice_kinds; /* categorical: per choice */
   /* Conditional parameters: present only when the categorical parameter
    * `parent` (index into the space, earlier than this one) takes one of
@@ -47,7 +54,7 @@ typedef struct hpt_param {
   int parent;
   size_t n_when;
   int *when_choices;
-  int line;              /* line in the spec file, for error messages; 0 if none */
+  int line; /* line in the spec file, for error messages; 0 if none */
 } hpt_param_t;
 
 typedef struct hpt_space {

@@ -204,6 +204,17 @@ static int read_categorical(hpt__spec_ctx_t *ctx, draft_t *d,
     if (text == NULL)
       return hpt__spec_fail(ctx, item,
                             "params.%s.choices: items must be scalars", name);
+    size_t length = strlen(text);
+    if (length > HPT_SPACE_CHOICE_MAX)
+      return hpt__spec_fail(ctx, item,
+                            "params.%s.choices: a choice of %zu bytes "
+                            "(at most %d)",
+                            name, length, HPT_SPACE_CHOICE_MAX);
+    for (const char *c = text; *c; c++)
+      if ((unsigned char)*c < 0x20 || *c == 0x7f)
+        return hpt__spec_fail(
+            ctx, item, "params.%s.choices: a control character in a choice",
+            name);
     for (size_t j = 0; j < i; j++)
       if (strcmp(p->choices[j], text) == 0)
         return hpt__spec_fail(

@@ -43,7 +43,9 @@ static void sample(const hpt_spec_t *spec) {
         continue;
       }
       FUZZ_CHECK(hpt_space_value_valid(param, params[i]));
-      char text[512], json[1024];
+      /* The dispatcher's buffers (coordinator/dispatcher.c): every value
+       * a valid spec can produce must fit them. */
+      char text[HPT_SPACE_VALUE_TEXT_MAX], json[HPT_SPACE_VALUE_JSON_MAX];
       FUZZ_CHECK(hpt_space_format_value(param, params[i], text, sizeof text) ==
                  0);
       FUZZ_CHECK(hpt_space_value_json(param, params[i], json, sizeof json) ==

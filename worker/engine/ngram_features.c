@@ -247,7 +247,8 @@ int hpt_ngram_hash_text(const hpt_ngram_config_t *config, const char *text,
   if (config->char_max > 0 &&
       (rc = char_ngrams(config, clean, len, &raw, error)) != 0)
     goto out;
-  qsort(raw.key, raw.count, sizeof *raw.key, compare_u64);
+  if (raw.count > 0) /* raw.key is NULL when the text gave no n-gram */
+    qsort(raw.key, raw.count, sizeof *raw.key, compare_u64);
   if ((rc = terms_reserve(terms, raw.count, error)) != 0)
     goto out;
   for (size_t i = 0; i < raw.count;) {
@@ -459,9 +460,12 @@ int hpt_ngram_vocab_from_parts(const hpt_ngram_config_t *config,
     return HPT_ERR(error, HPT_EPARSE,
                    "n-gram vocabulary: %zu features for %d hash bits",
                    n_features, config->hash_bits);
+  /* fit writes idf = ln((1 + n) / (1 + df)) + 1 >= 1 (or 1): a weight
+   * below 1 (a subnormal one makes 1 / norm overflow) or beyond any corpus
+   * would score text as NaN. */
   for (size_t i = 0; i < n_features; i++)
     if (bucket[i] >= limit || (i > 0 && bucket[i] <= bucket[i - 1]) ||
-        !isfinite(idf[i]))
+        !(idf[i] >= 1.0f && idf[i] <= 1e6f))
       return HPT_ERR(error, HPT_EPARSE,
                      "n-gram vocabulary: feature %zu is out of order, out of "
                      "range or not finite",

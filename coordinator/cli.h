@@ -30,12 +30,36 @@ typedef struct hpt_cli {
  * HPT_EXIT_DATABASE; *store is NULL. */
 int hpt_cli_open_store(hpt_cli_t *cli, hpt_store_t **store);
 
+/* A command's work on an open store: returns HPT_OK or a negative error
+ * code with *error set. */
+typedef int (*hpt_cli_store_job_t)(hpt_store_t *store, void *context,
+                                   hpt_error_t *error);
+
+/* Opens the store (hpt_cli_open_store), runs `job`, closes the store.
+ * Returns HPT_EXIT_OK, the open failure's status, or hpt_cli_fail's for a
+ * failed job. */
+int hpt_cli_with_store(hpt_cli_t *cli, hpt_cli_store_job_t job, void *context);
+
 /* Prints "hpt: <message>" to stderr and returns the exit status that fits
  * the error's code. */
 int hpt_cli_fail(const hpt_error_t *error);
 
 /* Whether argv[i] is -h/--help. */
 bool hpt_cli_is_help(const char *arg);
+
+/* Prints `usage` to stdout and returns HPT_EXIT_OK when the user asked for
+ * it (`help`), else to stderr and returns HPT_EXIT_USAGE. */
+int hpt_cli_usage(const char *usage, bool help);
+
+/* Prints "hpt COMMAND: unexpected argument 'ARG'" and `usage` to stderr;
+ * returns HPT_EXIT_USAGE. */
+int hpt_cli_unexpected(const char *command, const char *arg, const char *usage);
+
+/* Whether a study name is acceptable: [A-Za-z0-9_.-]{1,128}. */
+bool hpt_cli_valid_name(const char *name);
+
+/* hpt_cli_valid_name for a --name value; prints why when it is not. */
+bool hpt_cli_check_name(const char *name);
 
 /* Parses a non-negative int option value; prints and returns false when
  * malformed. */

@@ -92,10 +92,8 @@ static void print_asked(const hpt_study_t *study, int number) {
 }
 
 int hpt_cli_ask(hpt_cli_t *cli, int argc, char **argv) {
-  if (argc != 2 || hpt_cli_is_help(argv[1])) {
-    fputs(ask_usage, argc == 2 ? stdout : stderr);
-    return argc == 2 ? HPT_EXIT_OK : HPT_EXIT_USAGE;
-  }
+  if (argc != 2 || hpt_cli_is_help(argv[1]))
+    return hpt_cli_usage(ask_usage, argc == 2);
   hpt_store_t *store = NULL;
   hpt_study_t *study = NULL;
   int status = open_study(cli, argv[1], &store, &study, true);
@@ -128,10 +126,8 @@ static bool parse_trial(const char *text, int *number) {
 }
 
 int hpt_cli_tell(hpt_cli_t *cli, int argc, char **argv) {
-  if (argc < 4 || argc > 5 || hpt_cli_is_help(argv[1])) {
-    fputs(tell_usage, argc >= 2 && hpt_cli_is_help(argv[1]) ? stdout : stderr);
-    return argc >= 2 && hpt_cli_is_help(argv[1]) ? HPT_EXIT_OK : HPT_EXIT_USAGE;
-  }
+  if (argc < 4 || argc > 5 || hpt_cli_is_help(argv[1]))
+    return hpt_cli_usage(tell_usage, argc >= 2 && hpt_cli_is_help(argv[1]));
   int number = -1;
   if (!parse_trial(argv[2], &number))
     return HPT_EXIT_USAGE;
@@ -146,8 +142,7 @@ int hpt_cli_tell(hpt_cli_t *cli, int argc, char **argv) {
     state = HPT_TRIAL_FAIL;
     reason = argc == 5 ? argv[4] : "told failed";
   } else if (argc != 4 || !parse_number("VALUE", argv[3], &value)) {
-    fputs(tell_usage, stderr);
-    return HPT_EXIT_USAGE;
+    return hpt_cli_usage(tell_usage, false);
   }
   hpt_store_t *store = NULL;
   hpt_study_t *study = NULL;
@@ -169,11 +164,8 @@ int hpt_cli_report(hpt_cli_t *cli, int argc, char **argv) {
   for (int i = 1; i < argc; i++) /* hpt report STUDY --output FILE */
     if (strcmp(argv[i], "--output") == 0 || strcmp(argv[i], "-o") == 0)
       return hpt_cli_report_html(cli, argc, argv);
-  if (argc != 5 || hpt_cli_is_help(argv[1])) {
-    fputs(report_usage,
-          argc >= 2 && hpt_cli_is_help(argv[1]) ? stdout : stderr);
-    return argc >= 2 && hpt_cli_is_help(argv[1]) ? HPT_EXIT_OK : HPT_EXIT_USAGE;
-  }
+  if (argc != 5 || hpt_cli_is_help(argv[1]))
+    return hpt_cli_usage(report_usage, argc >= 2 && hpt_cli_is_help(argv[1]));
   int number = -1, step = -1;
   double value = NAN;
   if (!parse_trial(argv[2], &number) ||

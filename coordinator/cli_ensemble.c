@@ -119,8 +119,7 @@ static int collect_members(hpt_store_t *store, char **from, size_t n_from,
     if (colon != NULL) {
       *colon = '\0';
       if (!hpt_cli_parse_int("--from STUDY:K", colon + 1, &k) || k == 0)
-        return HPT_ERR(error, HPT_EINVAL, "--from %s: K must be >= 1",
-                       from[i]);
+        return HPT_ERR(error, HPT_EINVAL, "--from %s: K must be >= 1", from[i]);
     }
     hpt_study_row_t row;
     memset(&row, 0, sizeof row);
@@ -162,8 +161,7 @@ static int ensemble_build(hpt_cli_t *cli, int argc, char **argv) {
   for (int i = 2; i < argc; i++) {
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;
     if (hpt_cli_is_help(argv[i])) {
-      fputs(build_usage, stdout);
-      return HPT_EXIT_OK;
+      return hpt_cli_usage(build_usage, true);
     } else if (strcmp(argv[i], "--from") == 0 && next && n_from < 64) {
       from[n_from++] = argv[++i];
     } else if (strcmp(argv[i], "--weights") == 0 && next &&
@@ -175,15 +173,11 @@ static int ensemble_build(hpt_cli_t *cli, int argc, char **argv) {
     } else if (argv[i][0] != '-' && name == NULL) {
       name = argv[i];
     } else {
-      fprintf(stderr, "hpt ensemble build: unexpected argument '%s'\n%s",
-              argv[i], build_usage);
-      return HPT_EXIT_USAGE;
+      return hpt_cli_unexpected("ensemble build", argv[i], build_usage);
     }
   }
-  if (name == NULL || n_from == 0) {
-    fputs(build_usage, stderr);
-    return HPT_EXIT_USAGE;
-  }
+  if (name == NULL || n_from == 0)
+    return hpt_cli_usage(build_usage, false);
   hpt_store_t *store = NULL;
   int status = hpt_cli_open_store(cli, &store);
   if (status != HPT_EXIT_OK)
@@ -245,24 +239,24 @@ static int ensemble_build(hpt_cli_t *cli, int argc, char **argv) {
                              optimized, tuned, weights, &threshold, &metrics,
                              &error)) < 0)
     goto out;
-  hpt_ensemble_record_t record = {
-      .name = name,
-      .weights_mode = optimized ? "optimized" : "equal",
-      .threshold_mode = tuned ? "tuned" : "fixed",
-      .threshold = threshold,
-      .n_val = (int)rows,
-      .accuracy = metrics.accuracy,
-      .f1 = metrics.f1,
-      .precision = metrics.precision,
-      .recall = metrics.recall,
-      .roc_auc = metrics.roc_auc,
-      .tp = metrics.tp,
-      .fp = metrics.fp,
-      .tn = metrics.tn,
-      .fn = metrics.fn,
-      .n_members = n,
-      .trial_ids = ids,
-      .weights = weights};
+  hpt_ensemble_record_t record = {.name = name,
+                                  .weights_mode =
+                                      optimized ? "optimized" : "equal",
+                                  .threshold_mode = tuned ? "tuned" : "fixed",
+                                  .threshold = threshold,
+                                  .n_val = (int)rows,
+                                  .accuracy = metrics.accuracy,
+                                  .f1 = metrics.f1,
+                                  .precision = metrics.precision,
+                                  .recall = metrics.recall,
+                                  .roc_auc = metrics.roc_auc,
+                                  .tp = metrics.tp,
+                                  .fp = metrics.fp,
+                                  .tn = metrics.tn,
+                                  .fn = metrics.fn,
+                                  .n_members = n,
+                                  .trial_ids = ids,
+                                  .weights = weights};
   if ((rc = hpt_store_ensemble_create(store, &record, &error)) < 0)
     goto out;
   printf("ensemble '%s': %zu members, %zu validation rows\n", name, n, rows);
@@ -293,11 +287,11 @@ int hpt_cli_ensemble(hpt_cli_t *cli, int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "build") == 0)
     return ensemble_build(cli, argc, argv);
   bool help = argc >= 2 && hpt_cli_is_help(argv[1]);
-  fputs(build_usage, help ? stdout : stderr);
-  return help ? HPT_EXIT_OK : HPT_EXIT_USAGE;
+  return hpt_cli_usage(build_usage, help);
 }
 
-/* ---- predict -------------------------------------------------------------- */
+/* ---- predict --------------------------------------------------------------
+ */
 
 typedef struct prediction_job {
   const hpt_dataset_t *input;
@@ -312,7 +306,8 @@ static int write_predictions(FILE *out, void *context, hpt_error_t *error) {
                            : "ID,Extremism_Label\n",
         out);
   for (size_t r = 0; r < job->input->n_rows; r++) {
-    const char *label = hpt_dataset_label_name(job->scores[r] >= job->threshold);
+    const char *label =
+        hpt_dataset_label_name(job->scores[r] >= job->threshold);
     if (job->probabilities)
       fprintf(out, "%s,%s,%.6f\n", job->input->ids[r], label, job->scores[r]);
     else
@@ -327,8 +322,7 @@ int hpt_cli_predict(hpt_cli_t *cli, int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;
     if (hpt_cli_is_help(argv[i])) {
-      fputs(predict_usage, stdout);
-      return HPT_EXIT_OK;
+      return hpt_cli_usage(predict_usage, true);
     } else if (strcmp(argv[i], "--ensemble") == 0 && next) {
       ensemble = argv[++i];
     } else if (strcmp(argv[i], "--input") == 0 && next) {
@@ -338,15 +332,11 @@ int hpt_cli_predict(hpt_cli_t *cli, int argc, char **argv) {
     } else if (strcmp(argv[i], "--probabilities") == 0) {
       probabilities = true;
     } else {
-      fprintf(stderr, "hpt predict: unexpected argument '%s'\n%s", argv[i],
-              predict_usage);
-      return HPT_EXIT_USAGE;
+      return hpt_cli_unexpected("predict", argv[i], predict_usage);
     }
   }
-  if (ensemble == NULL || input == NULL || output == NULL) {
-    fputs(predict_usage, stderr);
-    return HPT_EXIT_USAGE;
-  }
+  if (ensemble == NULL || input == NULL || output == NULL)
+    return hpt_cli_usage(predict_usage, false);
   hpt_error_t error;
   hpt_error_clear(&error);
   /* The input first: a wrong file is reported before any model is read. */
@@ -363,8 +353,8 @@ int hpt_cli_predict(hpt_cli_t *cli, int argc, char **argv) {
   double *weights = NULL, threshold = 0.5;
   size_t n = 0;
   double *scores = calloc(data->n_rows ? data->n_rows : 1, sizeof *scores);
-  int rc = scores ? hpt_store_ensemble_load(store, ensemble, &ids, &weights,
-                                            &n, &threshold, &error)
+  int rc = scores ? hpt_store_ensemble_load(store, ensemble, &ids, &weights, &n,
+                                            &threshold, &error)
                   : HPT_ERR(&error, HPT_ENOMEM, "out of memory");
   bool tty = isatty(2);
   for (size_t m = 0; m < n && rc == HPT_OK; m++) {

@@ -72,12 +72,21 @@ static int write_report(FILE *out, void *context, hpt_error_t *error) {
   return hpt_report_html_write(context, out, error);
 }
 
+typedef struct report_job {
+  const char *study;
+  hpt_report_t report;
+} report_job_t;
+
+static int load_report(hpt_store_t *store, void *context, hpt_error_t *error) {
+  report_job_t *job = context;
+  return hpt_store_report_load(store, job->study, &job->report, error);
+}
+
 int hpt_cli_report_html(hpt_cli_t *cli, int argc, char **argv) {
   const char *study = NULL, *output = NULL;
   for (int i = 1; i < argc; i++) {
     if (hpt_cli_is_help(argv[i])) {
-      fputs(report_html_usage, stdout);
-      return HPT_EXIT_OK;
+      return hpt_cli_usage(report_html_usage, true);
     } else if ((strcmp(argv[i], "--output") == 0 ||
                 strcmp(argv[i], "-o") == 0) &&
                i + 1 < argc && output == NULL) {
@@ -85,32 +94,22 @@ int hpt_cli_report_html(hpt_cli_t *cli, int argc, char **argv) {
     } else if (argv[i][0] != '-' && study == NULL) {
       study = argv[i];
     } else {
-      fprintf(stderr, "hpt report: unexpected argument '%s'\n%s", argv[i],
-              report_html_usage);
-      return HPT_EXIT_USAGE;
+      return hpt_cli_unexpected("report", argv[i], report_html_usage);
     }
   }
-  if (study == NULL || output == NULL || output[0] == '\0') {
-    fputs(report_html_usage, stderr);
-    return HPT_EXIT_USAGE;
-  }
-  hpt_store_t *store = NULL;
-  int status = hpt_cli_open_store(cli, &store);
+  if (study == NULL || output == NULL || output[0] == '\0')
+    return hpt_cli_usage(report_html_usage, false);
+  report_job_t job = {.study = study};
+  int status = hpt_cli_with_store(cli, load_report, &job);
   if (status != HPT_EXIT_OK)
     return status;
   hpt_error_t error;
   hpt_error_clear(&error);
-  hpt_report_t report;
-  if (hpt_store_report_load(store, study, &report, &error) < 0) {
-    hpt_store_close(&store);
-    return hpt_cli_fail(&error);
-  }
-  hpt_store_close(&store);
-  if (hpt_cli_write_file(output, write_report, &report, &error) < 0)
+  if (hpt_cli_write_file(output, write_report, &job.report, &error) < 0)
     status = hpt_cli_fail(&error);
   else
-    printf("wrote %s: %zu trials of study '%s'\n", output, report.n_trials,
+    printf("wrote %s: %zu trials of study '%s'\n", output, job.report.n_trials,
            study);
-  hpt_report_free(&report);
+  hpt_report_free(&job.report);
   return status;
 }

@@ -1,6 +1,5 @@
 /* cli_study.c — `hpt study create|status|best` and `hpt trials`.
  * (`hpt study run` lives in cli_run.c.) */
-#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -50,44 +49,23 @@ static int check_spec(hpt_spec_t *spec, hpt_error_t *error) {
   return hpt_require_validate(&spec->require, error);
 }
 
-/* Whether a study name is acceptable: [A-Za-z0-9_.-]{1,128}. */
-static bool valid_name(const char *name) {
-  size_t length = strlen(name);
-  if (length == 0 || length > 128)
-    return false;
-  for (const char *p = name; *p; p++)
-    if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
-      return false;
-  return true;
-}
-
 static int study_create(hpt_cli_t *cli, int argc, char **argv) {
   const char *path = NULL, *name = NULL;
   for (int i = 2; i < argc; i++) {
     if (hpt_cli_is_help(argv[i])) {
-      fputs(study_usage, stdout);
-      return HPT_EXIT_OK;
+      return hpt_cli_usage(study_usage, true);
     } else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
       name = argv[++i];
     } else if (argv[i][0] != '-' && path == NULL) {
       path = argv[i];
     } else {
-      fprintf(stderr, "hpt study create: unexpected argument '%s'\n%s", argv[i],
-              study_usage);
-      return HPT_EXIT_USAGE;
+      return hpt_cli_unexpected("study create", argv[i], study_usage);
     }
   }
-  if (path == NULL) {
-    fputs(study_usage, stderr);
+  if (path == NULL)
+    return hpt_cli_usage(study_usage, false);
+  if (name != NULL && !hpt_cli_check_name(name))
     return HPT_EXIT_USAGE;
-  }
-  if (name != NULL && !valid_name(name)) {
-    fprintf(stderr,
-            "hpt: --name '%s': use 1 to 128 letters, digits, '_', "
-            "'.' or '-'\n",
-            name);
-    return HPT_EXIT_USAGE;
-  }
   hpt_error_t error;
   hpt_error_clear(&error);
   char absolute[PATH_MAX];
@@ -139,23 +117,24 @@ static void format_duration(double seconds, char *buffer, size_t size) {
     snprintf(buffer, size, "%ld:%02ld", s / 60, s % 60);
 }
 
-static int study_status(hpt_cli_t *cli, const char *name, bool best_only) {
-  hpt_store_t *store = NULL;
-  int status = hpt_cli_open_store(cli, &store);
-  if (status != HPT_EXIT_OK)
-    return status;
-  hpt_error_t error;
-  hpt_error_clear(&error);
+/* A `hpt study VERB NAME` command (hpt_cli_store_job_t context). */
+typedef struct study_job {
+  const char *verb, *name;
+} study_job_t;
+
+/* status, or best (only the best trial). */
+static int study_status(hpt_store_t *store, void *context, hpt_error_t *error) {
+  const char *name = ((const study_job_t *)context)->name;
+  bool best_only = ((const study_job_t *)context)->verb[0] == 'b';
   hpt_study_summary_t summary;
   memset(&summary, 0, sizeof summary);
-  if (hpt_store_study_summary(store, name, &summary, &error) < 0) {
-    hpt_store_close(&store);
-    return hpt_cli_fail(&error);
-  }
+  int rc = hpt_store_study_summary(store, name, &summary, error);
+  if (rc < 0)
+    return rc;
   if (best_only) {
     if (!summary.has_best) {
-      fprintf(stderr, "hpt: study '%s' has no COMPLETE trial yet\n", name);
-      status = HPT_EXIT_NOT_FOUND;
+      rc = HPT_ERR(error, HPT_ENOTFOUND, "study '%s' has no COMPLETE trial yet",
+                   name);
     } else {
       printf("trial %d value %.6f params %s\n", summary.best_number,
              summary.best_value, summary.best_params_json);
@@ -182,70 +161,56 @@ static int study_status(hpt_cli_t *cli, const char *name, bool best_only) {
       printf("best       -\n");
   }
   hpt_study_summary_free(&summary);
-  hpt_store_close(&store);
-  return status;
+  return rc;
 }
 
 /* stop: drain (running trials finish, no new ones start); resume; delete
  * (the study and everything it owns). A coordinator serving the study
  * notices within a few seconds. */
-static int study_set_state(hpt_cli_t *cli, const char *verb, const char *name) {
-  hpt_store_t *store = NULL;
-  int status = hpt_cli_open_store(cli, &store);
-  if (status != HPT_EXIT_OK)
-    return status;
-  hpt_error_t error;
-  hpt_error_clear(&error);
+static int study_set_state(hpt_store_t *store, void *context,
+                           hpt_error_t *error) {
+  const char *verb = ((const study_job_t *)context)->verb;
+  const char *name = ((const study_job_t *)context)->name;
   hpt_study_row_t row;
   memset(&row, 0, sizeof row);
-  int rc = hpt_store_study_find(store, name, &row, &error);
+  int rc = hpt_store_study_find(store, name, &row, error);
   if (rc == HPT_OK && strcmp(verb, "delete") == 0) {
-    rc = hpt_store_study_delete(store, name, &error);
+    rc = hpt_store_study_delete(store, name, error);
     if (rc == HPT_OK)
       printf("deleted study '%s'\n", name);
   } else if (rc == HPT_OK && row.state == HPT_STUDY_COMPLETE) {
-    rc = HPT_ERR(&error, HPT_ESTATE, "study '%s' is already COMPLETE", name);
+    rc = HPT_ERR(error, HPT_ESTATE, "study '%s' is already COMPLETE", name);
   } else if (rc == HPT_OK) {
     bool stop = strcmp(verb, "stop") == 0;
     rc = hpt_store_study_set_state(
-        store, row.id, stop ? HPT_STUDY_STOPPED : HPT_STUDY_RUNNING, &error);
+        store, row.id, stop ? HPT_STUDY_STOPPED : HPT_STUDY_RUNNING, error);
     if (rc == HPT_OK)
       printf("study '%s' %s\n", name,
              stop ? "stopped: running trials finish, no new ones start"
                   : "resumed");
   }
-  if (rc < 0)
-    status = hpt_cli_fail(&error);
   hpt_study_row_free(&row);
-  hpt_store_close(&store);
-  return status;
+  return rc;
+}
+
+static int print_workers(hpt_store_t *store, void *context,
+                         hpt_error_t *error) {
+  (void)context;
+  return hpt_store_print_workers(store, stdout, error);
 }
 
 int hpt_cli_workers(hpt_cli_t *cli, int argc, char **argv) {
-  if (argc > 1) {
-    bool help = hpt_cli_is_help(argv[1]);
-    fputs("usage: hpt workers\nLists the workers this database has seen: "
-          "host, devices, current trial, last heartbeat.\n",
-          help ? stdout : stderr);
-    return help ? HPT_EXIT_OK : HPT_EXIT_USAGE;
-  }
-  hpt_store_t *store = NULL;
-  int status = hpt_cli_open_store(cli, &store);
-  if (status != HPT_EXIT_OK)
-    return status;
-  hpt_error_t error;
-  hpt_error_clear(&error);
-  if (hpt_store_print_workers(store, stdout, &error) < 0)
-    status = hpt_cli_fail(&error);
-  hpt_store_close(&store);
-  return status;
+  if (argc > 1)
+    return hpt_cli_usage("usage: hpt workers\nLists the workers this database "
+                         "has seen: host, devices, current trial, last "
+                         "heartbeat.\n",
+                         hpt_cli_is_help(argv[1]));
+  return hpt_cli_with_store(cli, print_workers, NULL);
 }
 
 int hpt_cli_study(hpt_cli_t *cli, int argc, char **argv) {
-  if (argc < 2 || hpt_cli_is_help(argv[1])) {
-    fputs(study_usage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? HPT_EXIT_USAGE : HPT_EXIT_OK;
-  }
+  if (argc < 2 || hpt_cli_is_help(argv[1]))
+    return hpt_cli_usage(study_usage, argc >= 2);
   const char *verb = argv[1];
   if (strcmp(verb, "create") == 0)
     return study_create(cli, argc, argv);
@@ -257,18 +222,15 @@ int hpt_cli_study(hpt_cli_t *cli, int argc, char **argv) {
     return hpt_cli_study_import(cli, argc, argv);
   if (strcmp(verb, "stop") == 0 || strcmp(verb, "resume") == 0 ||
       strcmp(verb, "delete") == 0) {
-    if (argc != 3 || hpt_cli_is_help(argv[2])) {
-      fputs(study_usage, argc == 3 ? stdout : stderr);
-      return argc == 3 ? HPT_EXIT_OK : HPT_EXIT_USAGE;
-    }
-    return study_set_state(cli, verb, argv[2]);
+    if (argc != 3 || hpt_cli_is_help(argv[2]))
+      return hpt_cli_usage(study_usage, argc == 3);
+    return hpt_cli_with_store(cli, study_set_state,
+                              &(study_job_t){verb, argv[2]});
   }
   if (strcmp(verb, "status") == 0 || strcmp(verb, "best") == 0) {
-    if (argc != 3 || hpt_cli_is_help(argv[2])) {
-      fputs(study_usage, argc == 3 ? stdout : stderr);
-      return argc == 3 ? HPT_EXIT_OK : HPT_EXIT_USAGE;
-    }
-    return study_status(cli, argv[2], verb[0] == 'b');
+    if (argc != 3 || hpt_cli_is_help(argv[2]))
+      return hpt_cli_usage(study_usage, argc == 3);
+    return hpt_cli_with_store(cli, study_status, &(study_job_t){verb, argv[2]});
   }
   fprintf(stderr, "hpt study: unknown command '%s'\n%s", verb, study_usage);
   return HPT_EXIT_USAGE;
@@ -280,14 +242,25 @@ static const char trials_usage[] =
     "Lists a study's trials from the trial_history view: all of them by\n"
     "number, or with --top K the best K COMPLETE trials.\n";
 
+typedef struct trials_job {
+  const char *name;
+  hpt_format_t format;
+  int top;
+} trials_job_t;
+
+static int print_trials(hpt_store_t *store, void *context, hpt_error_t *error) {
+  const trials_job_t *job = context;
+  return hpt_store_print_trials(store, job->name, job->format, job->top, stdout,
+                                error);
+}
+
 int hpt_cli_trials(hpt_cli_t *cli, int argc, char **argv) {
   const char *name = NULL;
   hpt_format_t format = HPT_FORMAT_TABLE;
   int top = 0;
   for (int i = 1; i < argc; i++) {
     if (hpt_cli_is_help(argv[i])) {
-      fputs(trials_usage, stdout);
-      return HPT_EXIT_OK;
+      return hpt_cli_usage(trials_usage, true);
     } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
       const char *text = argv[++i];
       if (strcmp(text, "table") == 0)
@@ -309,23 +282,11 @@ int hpt_cli_trials(hpt_cli_t *cli, int argc, char **argv) {
     } else if (argv[i][0] != '-' && name == NULL) {
       name = argv[i];
     } else {
-      fprintf(stderr, "hpt trials: unexpected argument '%s'\n%s", argv[i],
-              trials_usage);
-      return HPT_EXIT_USAGE;
+      return hpt_cli_unexpected("trials", argv[i], trials_usage);
     }
   }
-  if (name == NULL) {
-    fputs(trials_usage, stderr);
-    return HPT_EXIT_USAGE;
-  }
-  hpt_store_t *store = NULL;
-  int status = hpt_cli_open_store(cli, &store);
-  if (status != HPT_EXIT_OK)
-    return status;
-  hpt_error_t error;
-  hpt_error_clear(&error);
-  if (hpt_store_print_trials(store, name, format, top, stdout, &error) < 0)
-    status = hpt_cli_fail(&error);
-  hpt_store_close(&store);
-  return status;
+  if (name == NULL)
+    return hpt_cli_usage(trials_usage, false);
+  trials_job_t job = {name, format, top};
+  return hpt_cli_with_store(cli, print_trials, &job);
 }

@@ -5,7 +5,6 @@
  * column of a syntax error) and hands the text to the store, which writes
  * it in one transaction.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -32,23 +31,13 @@ static const char import_usage[] =
     "a study with that name exists (--name NEW imports it under another\n"
     "name) or any part of FILE is wrong.\n";
 
-/* [A-Za-z0-9_.-]{1,128}, as `hpt study create` wants. */
-static bool valid_name(const char *name) {
-  size_t length = strlen(name);
-  if (length == 0 || length > 128)
-    return false;
-  for (const char *p = name; *p; p++)
-    if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
-      return false;
-  return true;
-}
-
 /* ---- export -------------------------------------------------------------- */
 
 typedef struct export_job {
   hpt_store_t *store;
   const char *name;
   hpt_format_t format;
+  const char *output; /* NULL: stdout */
 } export_job_t;
 
 static int write_export(FILE *out, void *context, hpt_error_t *error) {
@@ -56,13 +45,19 @@ static int write_export(FILE *out, void *context, hpt_error_t *error) {
   return hpt_store_study_export(job->store, job->name, job->format, out, error);
 }
 
+static int run_export(hpt_store_t *store, void *context, hpt_error_t *error) {
+  export_job_t *job = context;
+  job->store = store;
+  return job->output != NULL
+             ? hpt_cli_write_file(job->output, write_export, job, error)
+             : write_export(stdout, job, error);
+}
+
 int hpt_cli_study_export(hpt_cli_t *cli, int argc, char **argv) {
-  export_job_t job = {NULL, NULL, HPT_FORMAT_JSON};
-  const char *output = NULL;
+  export_job_t job = {NULL, NULL, HPT_FORMAT_JSON, NULL};
   for (int i = 2; i < argc; i++) {
     if (hpt_cli_is_help(argv[i])) {
-      fputs(export_usage, stdout);
-      return HPT_EXIT_OK;
+      return hpt_cli_usage(export_usage, true);
     } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
       const char *text = argv[++i];
       if (strcmp(text, "json") == 0)
@@ -79,33 +74,18 @@ int hpt_cli_study_export(hpt_cli_t *cli, int argc, char **argv) {
     } else if ((strcmp(argv[i], "--output") == 0 ||
                 strcmp(argv[i], "-o") == 0) &&
                i + 1 < argc && argv[i + 1][0] != '\0') {
-      output = argv[++i];
+      job.output = argv[++i];
     } else if (argv[i][0] != '-' && job.name == NULL) {
       job.name = argv[i];
     } else {
-      fprintf(stderr, "hpt study export: unexpected argument '%s'\n%s", argv[i],
-              export_usage);
-      return HPT_EXIT_USAGE;
+      return hpt_cli_unexpected("study export", argv[i], export_usage);
     }
   }
-  if (job.name == NULL) {
-    fputs(export_usage, stderr);
-    return HPT_EXIT_USAGE;
-  }
-  int status = hpt_cli_open_store(cli, &job.store);
-  if (status != HPT_EXIT_OK)
-    return status;
-  hpt_error_t error;
-  hpt_error_clear(&error);
-  int rc = output != NULL
-               ? hpt_cli_write_file(output, write_export, &job, &error)
-               : hpt_store_study_export(job.store, job.name, job.format, stdout,
-                                        &error);
-  if (rc < 0)
-    status = hpt_cli_fail(&error);
-  else if (output != NULL)
-    printf("exported study '%s' to %s\n", job.name, output);
-  hpt_store_close(&job.store);
+  if (job.name == NULL)
+    return hpt_cli_usage(export_usage, false);
+  int status = hpt_cli_with_store(cli, run_export, &job);
+  if (status == HPT_EXIT_OK && job.output != NULL)
+    printf("exported study '%s' to %s\n", job.name, job.output);
   return status;
 }
 
@@ -166,7 +146,8 @@ static int check_document(const char *path, json_t *root, const char **name,
   json_t *study_name = json_object_get(study, "name");
   json_t *direction = json_object_get(study, "direction");
   json_t *params = json_object_get(study, "params");
-  if (!json_is_string(study_name) || !valid_name(json_string_value(study_name)))
+  if (!json_is_string(study_name) ||
+      !hpt_cli_valid_name(json_string_value(study_name)))
     return HPT_ERR(error, HPT_EPARSE,
                    "%s: study.name: expected 1 to 128 letters, digits, '_', "
                    "'.' or '-'",
@@ -212,30 +193,20 @@ int hpt_cli_study_import(hpt_cli_t *cli, int argc, char **argv) {
   const char *path = NULL, *rename_to = NULL;
   for (int i = 2; i < argc; i++) {
     if (hpt_cli_is_help(argv[i])) {
-      fputs(import_usage, stdout);
-      return HPT_EXIT_OK;
+      return hpt_cli_usage(import_usage, true);
     } else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
       rename_to = argv[++i];
     } else if ((argv[i][0] != '-' || strcmp(argv[i], "-") == 0) &&
                path == NULL) {
       path = argv[i];
     } else {
-      fprintf(stderr, "hpt study import: unexpected argument '%s'\n%s", argv[i],
-              import_usage);
-      return HPT_EXIT_USAGE;
+      return hpt_cli_unexpected("study import", argv[i], import_usage);
     }
   }
-  if (path == NULL) {
-    fputs(import_usage, stderr);
+  if (path == NULL)
+    return hpt_cli_usage(import_usage, false);
+  if (rename_to != NULL && !hpt_cli_check_name(rename_to))
     return HPT_EXIT_USAGE;
-  }
-  if (rename_to != NULL && !valid_name(rename_to)) {
-    fprintf(stderr,
-            "hpt: --name '%s': use 1 to 128 letters, digits, '_', '.' or "
-            "'-'\n",
-            rename_to);
-    return HPT_EXIT_USAGE;
-  }
   hpt_error_t error;
   hpt_error_clear(&error);
   char *text = NULL;

@@ -38,7 +38,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "dataset.h"
 #include "log.h"
@@ -47,6 +46,7 @@
 #include "ngram_model.h"
 #include "objective.h"
 #include "objective_catalog.h"
+#include "objective_common.h"
 #include "split.h"
 
 #define PARAM_NAMES                                                            \
@@ -195,34 +195,16 @@ static int parse_param(ngram_params_t *p, const hpt_objective_param_t *param,
                  name, PARAM_NAMES);
 }
 
-typedef struct settings {
-  const char *train;
-  double val_fraction;
-  int64_t seed;
-} settings_t;
-
-static int read_settings(const hpt_options_t *options, settings_t *s,
-                         hpt_error_t *error) {
+static int read_settings(const hpt_options_t *options,
+                         hpt_objective_data_settings_t *s, hpt_error_t *error) {
   int rc;
   if (options == NULL)
     return HPT_ERR(error, HPT_EINVAL, "objective ngram: no settings");
   if ((rc = hpt_options_check_keys(options, hpt_objective_setting_keys("ngram"),
                                    error)) != 0 ||
-      (rc = hpt_options_get_string(options, "train", NULL, &s->train, error)) !=
-          0 ||
-      (rc = hpt_options_get_double(options, "val_fraction", 0.1,
-                                   &s->val_fraction, error)) != 0 ||
-      (rc = hpt_options_get_int(options, "seed", 42, &s->seed, error)) != 0)
+      (rc = hpt_objective_data_settings_read(options, s, error)) != 0)
     return rc;
-  if (s->train == NULL || s->train[0] == '\0')
-    return HPT_ERR(error, HPT_EINVAL,
-                   "objective ngram: setting 'train' (a labelled CSV) is "
-                   "required");
-  if (!(s->val_fraction > 0 && s->val_fraction < 1))
-    return HPT_ERR(error, HPT_EINVAL,
-                   "objective ngram: val_fraction %g is not in (0, 1)",
-                   s->val_fraction);
-  return 0;
+  return hpt_objective_data_settings_check(s, "objective ngram", error);
 }
 
 typedef struct run_state {
@@ -240,35 +222,6 @@ static void on_epoch(void *user, const hpt_ngram_epoch_stats_t *stats) {
           stats->val_loss, stats->val_accuracy);
   if (state->call->report != NULL)
     state->call->report(state->call->user, stats->epoch, stats->val_accuracy);
-}
-
-static void add_metric(hpt_objective_result_t *result, const char *name,
-                       double value) {
-  if (result->n_metrics >= HPT_OBJECTIVE_MAX_METRICS)
-    return;
-  snprintf(result->metric_names[result->n_metrics],
-           sizeof result->metric_names[0], "%s", name);
-  result->metric_values[result->n_metrics++] = value;
-}
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Texts and labels of the rows `rows` of `ds`, borrowed from it. */
-static int gather(const hpt_dataset_t *ds, const size_t *rows, size_t n,
-                  const char ***texts, int **labels, hpt_error_t *error) {
-  *texts = malloc((n ? n : 1) * sizeof **texts);
-  *labels = malloc((n ? n : 1) * sizeof **labels);
-  if (*texts == NULL || *labels == NULL)
-    return HPT_ERR(error, HPT_ENOMEM, "objective ngram: out of memory");
-  for (size_t i = 0; i < n; i++) {
-    (*texts)[i] = ds->texts[rows[i]];
-    (*labels)[i] = ds->labels[rows[i]];
-  }
-  return 0;
 }
 
 /* model.ngram (ngram_artifact.h) and val_predictions.csv (ID, label,
@@ -302,9 +255,9 @@ static int save_artifacts(const char *dir, const hpt_dataset_t *ds,
 int hpt_objective_ngram_run(const hpt_objective_call_t *call,
                             hpt_objective_result_t *result,
                             hpt_error_t *error) {
-  double started = now_seconds();
+  double started = hpt_objective_now();
   ngram_params_t params;
-  settings_t settings;
+  hpt_objective_data_settings_t settings;
   hpt_dataset_t *ds = NULL;
   hpt_split_t split = {0};
   const char **train_texts = NULL, **val_texts = NULL;
@@ -342,10 +295,12 @@ int hpt_objective_ngram_run(const hpt_objective_call_t *call,
                  split.n_train, split.n_val);
     goto out;
   }
-  if ((rc = gather(ds, split.train, split.n_train, &train_texts, &train_labels,
-                   error)) != 0 ||
-      (rc = gather(ds, split.val, split.n_val, &val_texts, &val_labels,
-                   error)) != 0)
+  if ((rc = hpt_objective_gather(ds->texts, ds->labels, split.train,
+                                 split.n_train, "objective ngram", &train_texts,
+                                 &train_labels, error)) != 0 ||
+      (rc = hpt_objective_gather(ds->texts, ds->labels, split.val, split.n_val,
+                                 "objective ngram", &val_texts, &val_labels,
+                                 error)) != 0)
     goto out;
 
   if ((rc = hpt_ngram_vocab_fit(&params.features, train_texts, split.n_train,
@@ -365,15 +320,17 @@ int hpt_objective_ngram_run(const hpt_objective_call_t *call,
                            error)) != 0)
     goto out;
   result->value = state.last.val_accuracy;
-  add_metric(result, "train_accuracy", state.last.train_accuracy);
-  add_metric(result, "train_loss", state.last.train_loss);
-  add_metric(result, "val_loss", state.last.val_loss);
-  add_metric(result, "n_train", (double)split.n_train);
-  add_metric(result, "n_val", (double)split.n_val);
-  add_metric(result, "n_features", (double)hpt_ngram_vocab_size(vocab));
-  add_metric(result, "seconds", now_seconds() - started);
+  hpt_objective_add_metric(result, "train_accuracy", state.last.train_accuracy);
+  hpt_objective_add_metric(result, "train_loss", state.last.train_loss);
+  hpt_objective_add_metric(result, "val_loss", state.last.val_loss);
+  hpt_objective_add_metric(result, "n_train", (double)split.n_train);
+  hpt_objective_add_metric(result, "n_val", (double)split.n_val);
+  hpt_objective_add_metric(result, "n_features",
+                           (double)hpt_ngram_vocab_size(vocab));
+  hpt_objective_add_metric(result, "seconds", hpt_objective_now() - started);
   hpt_log(HPT_LOG_DEBUG, "ngram_done", "val_acc=%.4f features=%zu seconds=%.3f",
-          result->value, hpt_ngram_vocab_size(vocab), now_seconds() - started);
+          result->value, hpt_ngram_vocab_size(vocab),
+          hpt_objective_now() - started);
 
 out:
   hpt_ngram_model_destroy(&model);

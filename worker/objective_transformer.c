@@ -42,7 +42,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "augment.h"
@@ -52,6 +51,7 @@
 #include "model.h"
 #include "objective.h"
 #include "objective_catalog.h"
+#include "objective_common.h"
 #include "split.h"
 #include "text_clean.h"
 #include "tokenizer_bpe.h"
@@ -164,9 +164,9 @@ static int parse_param(hpt_train_options_t *o, const hpt_objective_param_t *p,
 /* ---- settings ------------------------------------------------------------ */
 
 typedef struct settings {
-  const char *model, *train;
-  double val_fraction;
-  int64_t seed, max_length, folds, threads;
+  const char *model;
+  hpt_objective_data_settings_t data; /* train, val_fraction, seed */
+  int64_t max_length, folds, threads;
   bool augment;
 } settings_t;
 
@@ -179,11 +179,7 @@ static int read_settings(const hpt_options_t *options, settings_t *s,
            options, hpt_objective_setting_keys("transformer"), error)) != 0 ||
       (rc = hpt_options_get_string(options, "model", NULL, &s->model, error)) !=
           0 ||
-      (rc = hpt_options_get_string(options, "train", NULL, &s->train, error)) !=
-          0 ||
-      (rc = hpt_options_get_double(options, "val_fraction", 0.1,
-                                   &s->val_fraction, error)) != 0 ||
-      (rc = hpt_options_get_int(options, "seed", 42, &s->seed, error)) != 0 ||
+      (rc = hpt_objective_data_settings_read(options, &s->data, error)) != 0 ||
       (rc = hpt_options_get_int(options, "max_length", 128, &s->max_length,
                                 error)) != 0 ||
       (rc = hpt_options_get_int(options, "folds", 0, &s->folds, error)) != 0 ||
@@ -196,12 +192,8 @@ static int read_settings(const hpt_options_t *options, settings_t *s,
     return HPT_ERR(error, HPT_EINVAL,
                    NAME ": setting 'model' (a Hugging Face model folder) is "
                         "required");
-  if (s->train == NULL || s->train[0] == '\0')
-    return HPT_ERR(error, HPT_EINVAL,
-                   NAME ": setting 'train' (a labelled CSV) is required");
-  if (!(s->val_fraction > 0 && s->val_fraction < 1))
-    return HPT_ERR(error, HPT_EINVAL, NAME ": val_fraction %g is not in (0, 1)",
-                   s->val_fraction);
+  if ((rc = hpt_objective_data_settings_check(&s->data, NAME, error)) != 0)
+    return rc;
   if (s->max_length < 8 || s->max_length > 8192)
     return HPT_ERR(error, HPT_EINVAL,
                    NAME ": max_length %lld is not in 8..8192",
@@ -331,16 +323,9 @@ static void part_close(part_t *p) {
 
 static int part_take(part_t *p, char *const *texts, const int *labels,
                      const size_t *rows, size_t n, hpt_error_t *error) {
-  p->texts = malloc((n ? n : 1) * sizeof *p->texts);
-  p->labels = malloc((n ? n : 1) * sizeof *p->labels);
-  if (p->texts == NULL || p->labels == NULL)
-    return HPT_ERR(error, HPT_ENOMEM, NAME ": out of memory");
-  for (size_t i = 0; i < n; i++) {
-    p->texts[i] = texts[rows[i]];
-    p->labels[i] = labels[rows[i]];
-  }
   p->n = n;
-  return 0;
+  return hpt_objective_gather(texts, labels, rows, n, NAME, &p->texts,
+                              &p->labels, error);
 }
 
 /* ---- one training run -----------------------------------------------------
@@ -367,7 +352,7 @@ static int train_once(const settings_t *s, const hpt_train_encoder_t *enc,
                       const part_t *va, run_state_t *state,
                       hpt_train_result_t *result, hpt_error_t *error) {
   hpt_model_t *model = NULL;
-  int rc = hpt_model_load(s->model, (uint64_t)s->seed, &model, error);
+  int rc = hpt_model_load(s->model, (uint64_t)s->data.seed, &model, error);
   if (rc != 0) {
     hpt_error_prefix(error, NAME ": model %s", s->model);
     return rc;
@@ -380,25 +365,10 @@ static int train_once(const settings_t *s, const hpt_train_encoder_t *enc,
   return rc;
 }
 
-static void add_metric(hpt_objective_result_t *result, const char *name,
-                       double value) {
-  if (result->n_metrics >= HPT_OBJECTIVE_MAX_METRICS)
-    return;
-  snprintf(result->metric_names[result->n_metrics],
-           sizeof result->metric_names[0], "%s", name);
-  result->metric_values[result->n_metrics++] = value;
-}
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int hpt_objective_transformer_run(const hpt_objective_call_t *call,
                                   hpt_objective_result_t *result,
                                   hpt_error_t *error) {
-  double started = now_seconds();
+  double started = hpt_objective_now();
   hpt_train_options_t options;
   settings_t s;
   hpt_model_config_t config = {0};
@@ -419,7 +389,7 @@ int hpt_objective_transformer_run(const hpt_objective_call_t *call,
       return rc;
   if ((rc = read_settings(call->settings, &s, error)) != 0)
     return rc;
-  options.seed = (uint64_t)s.seed;
+  options.seed = (uint64_t)s.data.seed;
   options.threads = (int)s.threads;
   if ((rc = hpt_train_options_check(&options, error)) != 0) {
     hpt_error_prefix(error, NAME);
@@ -442,7 +412,7 @@ int hpt_objective_transformer_run(const hpt_objective_call_t *call,
   }
 
   /* Data, cleaned as the reference does. */
-  if ((rc = hpt_dataset_load(s.train, true, &ds, error)) != 0)
+  if ((rc = hpt_dataset_load(s.data.train, true, &ds, error)) != 0)
     goto out;
   texts = calloc(ds->n_rows ? ds->n_rows : 1, sizeof *texts);
   fold_of = malloc((ds->n_rows ? ds->n_rows : 1) * sizeof *fold_of);
@@ -460,12 +430,12 @@ int hpt_objective_transformer_run(const hpt_objective_call_t *call,
   /* Parts: one stratified split, or k folds. */
   int n_parts = s.folds >= 2 ? (int)s.folds : 1;
   if (s.folds >= 2) {
-    kfold_assign(ds->labels, ds->n_rows, n_parts, (uint64_t)s.seed, fold_of,
-                 scratch);
+    kfold_assign(ds->labels, ds->n_rows, n_parts, (uint64_t)s.data.seed,
+                 fold_of, scratch);
   } else {
     hpt_split_t split = {0};
-    if ((rc = hpt_split_stratified(ds->labels, ds->n_rows, s.val_fraction,
-                                   (uint64_t)s.seed, &split, error)) != 0)
+    if ((rc = hpt_split_stratified(ds->labels, ds->n_rows, s.data.val_fraction,
+                                   (uint64_t)s.data.seed, &split, error)) != 0)
       goto out;
     for (size_t i = 0; i < ds->n_rows; i++)
       fold_of[i] = 1;
@@ -489,7 +459,7 @@ int hpt_objective_transformer_run(const hpt_objective_call_t *call,
       rc = HPT_ERR(error, HPT_EINVAL,
                    NAME ": %s: %zu rows leave %zu training and %zu "
                         "validation rows",
-                   s.train, ds->n_rows, n_tr, n_va);
+                   s.data.train, ds->n_rows, n_tr, n_va);
       goto out;
     }
     part_close(&tr);
@@ -517,14 +487,14 @@ int hpt_objective_transformer_run(const hpt_objective_call_t *call,
   }
 
   result->value = sum_value / n_parts;
-  add_metric(result, "train_loss", sum_train_loss / n_parts);
-  add_metric(result, "val_loss", sum_val_loss / n_parts);
-  add_metric(result, "best_epoch", sum_best_epoch / n_parts);
-  add_metric(result, "epochs_run", sum_epochs / n_parts);
-  add_metric(result, "samples_per_second", sum_sps / n_parts);
-  add_metric(result, "n_train", sum_n_train / n_parts);
-  add_metric(result, "n_val", sum_n_val / n_parts);
-  add_metric(result, "seconds", now_seconds() - started);
+  hpt_objective_add_metric(result, "train_loss", sum_train_loss / n_parts);
+  hpt_objective_add_metric(result, "val_loss", sum_val_loss / n_parts);
+  hpt_objective_add_metric(result, "best_epoch", sum_best_epoch / n_parts);
+  hpt_objective_add_metric(result, "epochs_run", sum_epochs / n_parts);
+  hpt_objective_add_metric(result, "samples_per_second", sum_sps / n_parts);
+  hpt_objective_add_metric(result, "n_train", sum_n_train / n_parts);
+  hpt_objective_add_metric(result, "n_val", sum_n_val / n_parts);
+  hpt_objective_add_metric(result, "seconds", hpt_objective_now() - started);
 
 out:
   part_close(&tr);

@@ -1,11 +1,11 @@
 /* json.c — see json.h. */
 #include "json.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "token_vocab.h"
 
 int hpt_json_parse(const char *text, size_t size, const char *what,
                    json_t **out, hpt_error_t *error) {
@@ -27,51 +27,25 @@ int hpt_json_parse(const char *text, size_t size, const char *what,
 
 int hpt_json_load_file(const char *path, size_t max_bytes, json_t **out,
                        hpt_error_t *error) {
-  int rc = 0;
   char *text = NULL;
+  size_t size = 0;
   json_t *root = NULL;
   *out = NULL;
   if (max_bytes == 0)
     max_bytes = HPT_JSON_MAX_FILE_BYTES;
-
-  FILE *file = fopen(path, "rb");
-  if (file == NULL)
-    return HPT_ERR(error, errno == ENOENT ? HPT_ENOTFOUND : HPT_EIO,
-                   "%s: cannot open: %s", path, strerror(errno));
-  struct stat st;
-  if (fstat(fileno(file), &st) != 0 || !S_ISREG(st.st_mode)) {
-    rc = HPT_ERR(error, HPT_EIO, "%s: not a regular file", path);
-    goto out;
-  }
-  if ((uint64_t)st.st_size > max_bytes) {
-    rc = HPT_ERR(error, HPT_EIO, "%s: %lld bytes, more than the %zu allowed",
-                 path, (long long)st.st_size, max_bytes);
-    goto out;
-  }
-  size_t size = (size_t)st.st_size;
-  text = malloc(size + 1);
-  if (text == NULL) {
-    rc = HPT_ERR(error, HPT_ENOMEM, "%s: out of memory", path);
-    goto out;
-  }
-  if (fread(text, 1, size, file) != size || ferror(file)) {
-    rc = HPT_ERR(error, HPT_EIO, "%s: read failed", path);
-    goto out;
-  }
-  rc = hpt_json_parse(text, size, path, &root, error);
+  int rc = hpt_token_read_file(path, max_bytes, &text, &size, error);
   if (rc != 0)
-    goto out;
-  if (!json_is_object(root)) {
+    return rc;
+  rc = hpt_json_parse(text, size, path, &root, error);
+  if (rc == 0 && !json_is_object(root))
     rc = HPT_ERR(error, HPT_EPARSE, "%s: top-level value is not an object",
                  path);
-    goto out;
+  if (rc == 0) {
+    *out = root;
+    root = NULL;
   }
-  *out = root;
-  root = NULL;
-out:
   json_decref(root);
   free(text);
-  fclose(file);
   return rc;
 }
 

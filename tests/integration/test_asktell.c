@@ -15,8 +15,7 @@ static char url[1024];
 
 static void create_study(const char *dir, int n_trials) {
   snprintf(url, sizeof url, "%s", hpt_test_db_url());
-  char spec[600], text[1024];
-  snprintf(spec, sizeof spec, "%s/spec.yaml", dir);
+  char text[1024];
   snprintf(text, sizeof text,
            "name: at\ndirection: minimize\nn_trials: %d\n"
            "sampler: {type: random, seed: 3}\n"
@@ -24,12 +23,7 @@ static void create_study(const char *dir, int n_trials) {
            "params:\n  x: {type: float, low: -5, high: 5}\n"
            "  kind: {type: categorical, choices: [a, b]}\n",
            n_trials);
-  hpt_test_write_file(spec, text);
-  char *argv[] = {
-      (char *)hpt_test_bin("hpt"), "--db", url, "study", "create", spec, NULL};
-  char *output = NULL;
-  cr_assert_eq(hpt_test_run(argv, 60000, &output), 0, "%s", output);
-  free(output);
+  hpt_test_create_study(url, dir, "at", text);
 }
 
 static int hpt(char **output, const char *a, const char *b, const char *c,

@@ -19,24 +19,13 @@
 
 static void create(const char *url, const char *dir, const char *name,
                    int n_trials) {
-  char spec[600], text[1024];
-  snprintf(spec, sizeof spec, "%s/%s.yaml", dir, name);
+  char text[1024];
   snprintf(text, sizeof text,
            "name: %s\nn_trials: %d\nmax_parallel: 2\n"
            "params:\n  a: {type: float, low: 0, high: 1}\n"
            "objective: {type: noop}\n",
            name, n_trials);
-  hpt_test_write_file(spec, text);
-  char *output = NULL;
-  char *argv[] = {(char *)hpt_test_bin("hpt"),
-                  "--db",
-                  (char *)url,
-                  "study",
-                  "create",
-                  spec,
-                  NULL};
-  cr_assert_eq(hpt_test_run(argv, 60000, &output), 0, "%s", output);
-  free(output);
+  hpt_test_create_study(url, dir, name, text);
 }
 
 /* `hpt keygen --output dir --name name`; returns the public key (static
@@ -71,18 +60,6 @@ static const char *keygen(const char *dir, const char *name) {
   snprintf(key, 64, "%.40s", public_key);
   free(public_key);
   return key;
-}
-
-/* A TCP port on 127.0.0.1 that was free a moment ago. */
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in address = {.sin_family = AF_INET,
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  cr_assert_eq(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
-  socklen_t length = sizeof address;
-  getsockname(fd, (struct sockaddr *)&address, &length);
-  close(fd);
-  return ntohs(address.sin_port);
 }
 
 /* Polls a log file until it contains `text`; true if it did in time. */
@@ -163,7 +140,7 @@ Test(curve, only_allowed_workers_get_trials, .timeout = 240) {
   snprintf(text, sizeof text, "# workers allowed to run trials\n\n%s\n", a_key);
   hpt_test_write_file(allow, text);
   create(url, dir, "secure", 6);
-  int port = free_port();
+  int port = hpt_test_free_port();
   snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
   snprintf(log, sizeof log, "%s/coordinator.log", dir);
   char secret[600];
@@ -279,12 +256,8 @@ Test(curve, local_workers_get_their_own_keys, .timeout = 180) {
                   NULL};
   hpt_test_proc_t coordinator;
   hpt_test_proc_start(&coordinator, log, argv);
-  int status = -1;
-  bool ended = hpt_test_proc_wait(&coordinator, 120000, &status);
-  if (!ended)
-    hpt_test_proc_kill(&coordinator);
+  hpt_test_expect_exit(&coordinator, log, 120000, 0);
   char *output = hpt_test_read_file(log);
-  cr_assert(ended && status == 0, "%s", output);
   cr_assert(strstr(output, "security=curve") != NULL, "%s", output);
   cr_assert(strstr(output, "HPT_WORKER_CURVE_SECRET") == NULL, "%s", output);
   free(output);

@@ -22,8 +22,7 @@ static int hpt(char **output, char *const *args) {
 }
 
 static void run_study(const char *name, int keep) {
-  char spec[600], text[2048];
-  snprintf(spec, sizeof spec, "%s/%s.yaml", dir, name);
+  char text[2048];
   snprintf(text, sizeof text,
            "name: %s\nn_trials: 6\nmax_parallel: 2\nkeep_top_k: %d\n"
            "sampler: {type: random, seed: 3}\n"
@@ -31,15 +30,8 @@ static void run_study(const char *name, int keep) {
            "  epochs: {type: int, low: 5, high: 15}\n"
            "objective: {type: ngram, train: %s, seed: 42}\n",
            name, keep, hpt_test_data("train.csv"));
-  hpt_test_write_file(spec, text);
-  char *output = NULL;
-  char *create[] = {"study", "create", spec, NULL};
-  cr_assert_eq(hpt(&output, create), 0, "%s", output);
-  free(output);
-  char *run[] = {"study", "run", (char *)name, "--local-workers", "2",
-                 "--bind", "tcp://127.0.0.1:*", NULL};
-  cr_assert_eq(hpt(&output, run), 0, "%s", output);
-  free(output);
+  hpt_test_create_study(url, dir, name, text);
+  free(hpt_test_run_study(url, name, 2));
 }
 
 Test(ensemble, kept_models_vote_and_predict, .timeout = 300) {
@@ -53,8 +45,8 @@ Test(ensemble, kept_models_vote_and_predict, .timeout = 300) {
                                       "pg_largeobject_metadata"),
                6, "two artifacts each, pruned ones unlinked");
   char *output = NULL;
-  char *build[] = {"ensemble", "build", "vote", "--from", "kept:3",
-                   "--weights", "optimized", "--threshold", "tuned", NULL};
+  char *build[] = {"ensemble",  "build",     "vote",        "--from", "kept:3",
+                   "--weights", "optimized", "--threshold", "tuned",  NULL};
   cr_assert_eq(hpt(&output, build), 0, "%s", output);
   cr_assert(strstr(output, "accuracy 0.") != NULL, "%s", output);
   free(output);
@@ -66,9 +58,14 @@ Test(ensemble, kept_models_vote_and_predict, .timeout = 300) {
                3);
   char submission[600];
   snprintf(submission, sizeof submission, "%s/submission.csv", dir);
-  char *predict[] = {"predict", "--ensemble", "vote", "--input",
-                     (char *)hpt_test_data("test.csv"), "--output",
-                     submission, NULL};
+  char *predict[] = {"predict",
+                     "--ensemble",
+                     "vote",
+                     "--input",
+                     (char *)hpt_test_data("test.csv"),
+                     "--output",
+                     submission,
+                     NULL};
   cr_assert_eq(hpt(&output, predict), 0, "%s", output);
   free(output);
   char *text = hpt_test_read_file(submission);
@@ -114,15 +111,20 @@ Test(ensemble, bad_inputs_are_refused_and_nothing_is_half_written,
   free(output);
   cr_assert_eq(hpt_test_sql_long(url, "select count(*) from ensembles"), 0,
                "nothing half-written");
-  char *predict[] = {"predict", "--ensemble", "missing", "--input",
-                     (char *)hpt_test_data("test.csv"), "--output",
-                     "/tmp/never.csv", NULL};
+  char *predict[] = {"predict",
+                     "--ensemble",
+                     "missing",
+                     "--input",
+                     (char *)hpt_test_data("test.csv"),
+                     "--output",
+                     "/tmp/never.csv",
+                     NULL};
   cr_assert_eq(hpt(&output, predict), 4, "%s", output);
   free(output);
   char bad_csv[600];
   snprintf(bad_csv, sizeof bad_csv, "%s/bad.csv", dir);
   hpt_test_write_file(bad_csv, "ID,Text\n1,hello\n");
-  char *bad[] = {"predict", "--ensemble", "b", "--input", bad_csv,
+  char *bad[] = {"predict",  "--ensemble",     "b", "--input", bad_csv,
                  "--output", "/tmp/never.csv", NULL};
   cr_assert_eq(hpt(&output, bad), 1, "%s", output);
   cr_assert(strstr(output, "Original_Message") != NULL, "%s", output);

@@ -25,25 +25,14 @@ static void setup(fixture_t *f, const char *name, int n_trials,
   snprintf(f->url, sizeof f->url, "%s", hpt_test_db_url());
   snprintf(f->dir, sizeof f->dir, "%s", hpt_test_tmpdir());
   snprintf(f->endpoint, sizeof f->endpoint, "ipc://%s/c.sock", f->dir);
-  char spec[600], text[1024];
-  snprintf(spec, sizeof spec, "%s/%s.yaml", f->dir, name);
+  char text[1024];
   snprintf(text, sizeof text,
            "name: %s\nn_trials: %d\nmax_parallel: %d\nmax_retries: 3\n"
            "sampler: {type: random, seed: 1}\n"
            "params:\n  a: {type: float, low: 0, high: 1}\n"
            "objective: {type: noop, sleep_ms: %d, steps: 2}\n",
            name, n_trials, max_parallel, sleep_ms);
-  hpt_test_write_file(spec, text);
-  char *output = NULL;
-  char *argv[] = {(char *)hpt_test_bin("hpt"),
-                  "--db",
-                  f->url,
-                  "study",
-                  "create",
-                  spec,
-                  NULL};
-  cr_assert_eq(hpt_test_run(argv, 60000, &output), 0, "%s", output);
-  free(output);
+  hpt_test_create_study(f->url, f->dir, name, text);
 }
 
 static void start_coordinator(const fixture_t *f, hpt_test_proc_t *proc,
@@ -75,27 +64,14 @@ static void start_worker(const fixture_t *f, hpt_test_proc_t *proc,
                          const char *id) {
   char log[600];
   snprintf(log, sizeof log, "%s/%s.log", f->dir, id);
-  char *argv[] = {(char *)hpt_test_bin("hpt-worker"),
-                  "--connect",
-                  (char *)f->endpoint,
-                  "--id",
-                  (char *)id,
-                  NULL};
-  hpt_test_proc_start(proc, log, argv);
+  hpt_test_start_worker(proc, log, f->endpoint, id);
 }
 
 static void expect_exit_0(const fixture_t *f, hpt_test_proc_t *coordinator,
                           int timeout_ms) {
-  int status = -1;
-  bool ended = hpt_test_proc_wait(coordinator, timeout_ms, &status);
-  if (!ended)
-    hpt_test_proc_kill(coordinator);
   char log[600];
   snprintf(log, sizeof log, "%s/coordinator.log", f->dir);
-  char *output = hpt_test_read_file(log);
-  cr_assert(ended, "the study hung: %s", output);
-  cr_assert_eq(status, 0, "coordinator exit %d: %s", status, output);
-  free(output);
+  hpt_test_expect_exit(coordinator, log, timeout_ms, 0);
 }
 
 static long sql(const fixture_t *f, const char *query) {

@@ -15,19 +15,6 @@
 #include "test_db.h"
 #include "test_util.h"
 
-/* A TCP port on 127.0.0.1 that was free a moment ago. */
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  cr_assert(fd >= 0);
-  struct sockaddr_in address = {.sin_family = AF_INET,
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  cr_assert_eq(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
-  socklen_t length = sizeof address;
-  cr_assert_eq(getsockname(fd, (struct sockaddr *)&address, &length), 0);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
 /* A connected socket to 127.0.0.1:port with 5 s timeouts, or -1. */
 static int dial(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -96,23 +83,17 @@ Test(metrics, serve_exposes_prometheus_metrics, .timeout = 300) {
   char url[1024], dir[256];
   snprintf(url, sizeof url, "%s", hpt_test_db_url());
   snprintf(dir, sizeof dir, "%s", hpt_test_tmpdir());
-  char spec[600], endpoint[600], log[600], worker_log[600], metrics[64];
-  snprintf(spec, sizeof spec, "%s/m.yaml", dir);
+  char endpoint[600], log[600], worker_log[600], metrics[64];
   snprintf(endpoint, sizeof endpoint, "ipc://%s/serve.sock", dir);
   snprintf(log, sizeof log, "%s/serve.log", dir);
   snprintf(worker_log, sizeof worker_log, "%s/worker.log", dir);
-  int port = free_port();
+  int port = hpt_test_free_port();
   snprintf(metrics, sizeof metrics, "127.0.0.1:%d", port);
-  hpt_test_write_file(spec, "name: m\nn_trials: 6\nmax_parallel: 1\n"
-                            "sampler: {type: random, seed: 3}\n"
-                            "params:\n  a: {type: float, low: 0, high: 1}\n"
-                            "objective: {type: noop, sleep_ms: 20, steps: "
-                            "2}\n");
-  char *output = NULL;
-  char *create[] = {
-      (char *)hpt_test_bin("hpt"), "--db", url, "study", "create", spec, NULL};
-  cr_assert_eq(hpt_test_run(create, 60000, &output), 0, "%s", output);
-  free(output);
+  hpt_test_create_study(url, dir, "m",
+                        "name: m\nn_trials: 6\nmax_parallel: 1\n"
+                        "sampler: {type: random, seed: 3}\n"
+                        "params:\n  a: {type: float, low: 0, high: 1}\n"
+                        "objective: {type: noop, sleep_ms: 20, steps: 2}\n");
 
   hpt_test_proc_t serve, worker;
   char *serve_argv[] = {(char *)hpt_test_bin("hpt"),
@@ -125,13 +106,7 @@ Test(metrics, serve_exposes_prometheus_metrics, .timeout = 300) {
                         metrics,
                         NULL};
   hpt_test_proc_start(&serve, log, serve_argv);
-  char *worker_argv[] = {(char *)hpt_test_bin("hpt-worker"),
-                         "--connect",
-                         endpoint,
-                         "--id",
-                         "w1",
-                         NULL};
-  hpt_test_proc_start(&worker, worker_log, worker_argv);
+  hpt_test_start_worker(&worker, worker_log, endpoint, "w1");
   long done = hpt_test_sql_wait(url,
                                 "select count(*) from trial_history where "
                                 "study = 'm' and state = 'COMPLETE'",

@@ -75,20 +75,14 @@ Test(netns, cut_worker_link_is_retried_on_another_host, .timeout = 300) {
   if (geteuid() != 0 || !setup_namespaces())
     cr_skip_test("network namespaces cannot be created here (needs root and "
                  "iproute2): multi-host test skipped");
-  char url[1024], dir[256], spec[600], log[600], text[1024];
+  char url[1024], dir[256], log[600];
   snprintf(url, sizeof url, "%s", hpt_test_db_url());
   snprintf(dir, sizeof dir, "%s", hpt_test_tmpdir());
-  snprintf(spec, sizeof spec, "%s/hosts.yaml", dir);
-  snprintf(text, sizeof text,
-           "name: hosts\nn_trials: 9\nmax_parallel: 3\nmax_retries: 2\n"
-           "params:\n  a: {type: float, low: 0, high: 1}\n"
-           "objective: {type: noop, sleep_ms: 1500}\n");
-  hpt_test_write_file(spec, text);
-  char *output = NULL;
-  char *create[] = {
-      (char *)hpt_test_bin("hpt"), "--db", url, "study", "create", spec, NULL};
-  cr_assert_eq(hpt_test_run(create, 60000, &output), 0, "%s", output);
-  free(output);
+  hpt_test_create_study(
+      url, dir, "hosts",
+      "name: hosts\nn_trials: 9\nmax_parallel: 3\nmax_retries: 2\n"
+      "params:\n  a: {type: float, low: 0, high: 1}\n"
+      "objective: {type: noop, sleep_ms: 1500}\n");
   /* The database listens on a unix socket: reachable from every
    * namespace, as a database host on the coordinator's network would be. */
   hpt_test_proc_t coordinator, workers[3];

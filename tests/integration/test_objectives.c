@@ -32,33 +32,8 @@ static const char script[] =
 
 static void run_study(const char *url, const char *dir, const char *spec_text,
                       const char *name) {
-  char spec[600];
-  snprintf(spec, sizeof spec, "%s/%s.yaml", dir, name);
-  hpt_test_write_file(spec, spec_text);
-  char *output = NULL;
-  char *create[] = {(char *)hpt_test_bin("hpt"),
-                    "--db",
-                    (char *)url,
-                    "study",
-                    "create",
-                    spec,
-                    NULL};
-  cr_assert_eq(hpt_test_run(create, 60000, &output), 0, "%s", output);
-  free(output);
-  char *run[] = {(char *)hpt_test_bin("hpt"),
-                 "--db",
-                 (char *)url,
-                 "study",
-                 "run",
-                 (char *)name,
-                 "--local-workers",
-                 "1",
-                 "--bind",
-                 "tcp://127.0.0.1:*",
-                 NULL};
-  int status = hpt_test_run(run, 240000, &output);
-  cr_assert_eq(status, 0, "study run: %s", output);
-  free(output);
+  hpt_test_create_study(url, dir, name, spec_text);
+  free(hpt_test_run_study(url, name, 1));
 }
 
 Test(objectives, command_objective_with_pruning, .timeout = 300) {

@@ -26,17 +26,13 @@ static int hpt(char **output, const char *a, const char *b, const char *c) {
 
 static void create(const char *name, int n_trials, int sleep_ms,
                    const char *extra) {
-  char spec[600], text[1024];
-  snprintf(spec, sizeof spec, "%s/%s.yaml", dir, name);
+  char text[1024];
   snprintf(text, sizeof text,
            "name: %s\nn_trials: %d\nmax_parallel: 2\n%s"
            "params:\n  a: {type: float, low: 0, high: 1}\n"
            "objective: {type: noop, sleep_ms: %d}\n",
            name, n_trials, extra, sleep_ms);
-  hpt_test_write_file(spec, text);
-  char *output = NULL;
-  cr_assert_eq(hpt(&output, "study", "create", spec), 0, "%s", output);
-  free(output);
+  hpt_test_create_study(url, dir, name, text);
 }
 
 static void start(hpt_test_proc_t *serve, hpt_test_proc_t *workers) {
@@ -70,13 +66,10 @@ static void start(hpt_test_proc_t *serve, hpt_test_proc_t *workers) {
                    "--memory-gb",
                    "141",
                    NULL};
-    char *cpu[] = {(char *)hpt_test_bin("hpt-worker"),
-                   "--connect",
-                   endpoint,
-                   "--id",
-                   (char *)ids[i],
-                   NULL};
-    hpt_test_proc_start(&workers[i], worker_log, i == 0 ? gpu : cpu);
+    if (i == 0)
+      hpt_test_proc_start(&workers[i], worker_log, gpu);
+    else
+      hpt_test_start_worker(&workers[i], worker_log, endpoint, ids[i]);
   }
 }
 

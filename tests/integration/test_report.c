@@ -17,7 +17,7 @@
  * trials are pruned (median pruner, 3 steps), one categorical choice needs
  * HTML escaping. */
 static void run_study(const char *url, const char *dir, const char *name) {
-  char spec[600], text[2048];
+  char text[2048];
   snprintf(text, sizeof text,
            "name: %s\n"
            "direction: maximize\n"
@@ -31,33 +31,8 @@ static void run_study(const char *url, const char *dir, const char *name) {
            "  kind: {type: categorical, choices: [\"<b>&\", plain, \"x'y\"]}\n"
            "objective: {type: noop, steps: 3, sleep_ms: 300}\n",
            name);
-  snprintf(spec, sizeof spec, "%s/%s.yaml", dir, name);
-  hpt_test_write_file(spec, text);
-  char *output = NULL;
-  char *create[] = {(char *)hpt_test_bin("hpt"),
-                    "--db",
-                    (char *)url,
-                    "study",
-                    "create",
-                    spec,
-                    NULL};
-  int status = hpt_test_run(create, 60000, &output);
-  cr_assert_eq(status, 0, "study create (%d): %s", status, output);
-  free(output);
-  char *run[] = {(char *)hpt_test_bin("hpt"),
-                 "--db",
-                 (char *)url,
-                 "study",
-                 "run",
-                 (char *)name,
-                 "--local-workers",
-                 "2",
-                 "--bind",
-                 "tcp://127.0.0.1:*",
-                 NULL};
-  status = hpt_test_run(run, 240000, &output);
-  cr_assert_eq(status, 0, "study run (%d): %s", status, output);
-  free(output);
+  hpt_test_create_study(url, dir, name, text);
+  free(hpt_test_run_study(url, name, 2));
 }
 
 /* `hpt --db URL report NAME --output PATH`; returns the exit status. */
@@ -72,13 +47,6 @@ static int report(const char *url, const char *name, const char *path,
                   (char *)path,
                   NULL};
   return hpt_test_run(argv, 60000, output);
-}
-
-static size_t count_lines(const char *text) {
-  size_t n = 0;
-  for (const char *p = text; *p; p++)
-    n += *p == '\n';
-  return n;
 }
 
 static size_t count_of(const char *text, const char *needle) {
@@ -186,29 +154,19 @@ Test(report, usage_unknown_study_and_unwritable_output, .timeout = 120) {
   /* No such study: 4, one line, no file. */
   cr_assert_eq(report(url, "nope", path, &output), 4, "%s", output);
   cr_assert(strstr(output, "no study named 'nope'") != NULL, "%s", output);
-  cr_assert_eq(count_lines(output), 1, "%s", output);
+  cr_assert_eq(hpt_test_count_lines(output), 1, "%s", output);
   free(output);
   cr_assert_eq(access(path, F_OK), -1, "nothing should be written");
 
   /* Unwritable output: 1, one line, nothing left behind. */
-  char spec[600];
-  snprintf(spec, sizeof spec, "%s/tiny.yaml", dir);
-  hpt_test_write_file(spec, "name: tiny\nn_trials: 2\nparams:\n"
-                            "  x: {type: float, low: 0, high: 1}\n");
-  char *create[] = {(char *)hpt_test_bin("hpt"),
-                    "--db",
-                    (char *)url,
-                    "study",
-                    "create",
-                    spec,
-                    NULL};
-  cr_assert_eq(hpt_test_run(create, 30000, &output), 0, "%s", output);
-  free(output);
+  hpt_test_create_study(url, dir, "tiny",
+                        "name: tiny\nn_trials: 2\nparams:\n"
+                        "  x: {type: float, low: 0, high: 1}\n");
   char missing_dir[600];
   snprintf(missing_dir, sizeof missing_dir, "%s/no/such/dir/r.html", dir);
   cr_assert_eq(report(url, "tiny", missing_dir, &output), 1, "%s", output);
   cr_assert(strstr(output, "cannot write") != NULL, "%s", output);
-  cr_assert_eq(count_lines(output), 1, "%s", output);
+  cr_assert_eq(hpt_test_count_lines(output), 1, "%s", output);
   free(output);
   /* A study with no trials still gets a whole page. */
   cr_assert_eq(report(url, "tiny", path, &output), 0, "%s", output);

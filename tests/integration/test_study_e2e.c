@@ -12,11 +12,11 @@
 #include "test_db.h"
 #include "test_util.h"
 
-/* A spec with `n_trials` fast trials; `epochs` picks how long each runs. */
-static const char *write_spec(const char *dir, const char *name, int n_trials,
-                              int max_parallel, const char *epochs,
-                              const char *pruner) {
-  static char path[600];
+/* Creates a study with `n_trials` fast trials; `epochs` picks how long each
+ * runs. */
+static void create_study(const char *url, const char *dir, const char *name,
+                         int n_trials, int max_parallel, const char *epochs,
+                         const char *pruner) {
   char text[2048];
   snprintf(text, sizeof text,
            "name: %s\n"
@@ -33,23 +33,7 @@ static const char *write_spec(const char *dir, const char *name, int n_trials,
            "objective: {type: ngram, train: %s, val_fraction: 0.1, seed: 42}\n",
            name, n_trials, max_parallel, pruner, epochs,
            hpt_test_data("train.csv"));
-  snprintf(path, sizeof path, "%s/%s.yaml", dir, name);
-  hpt_test_write_file(path, text);
-  return path;
-}
-
-static void create_study(const char *url, const char *spec) {
-  char *output = NULL;
-  char *argv[] = {(char *)hpt_test_bin("hpt"),
-                  "--db",
-                  (char *)url,
-                  "study",
-                  "create",
-                  (char *)spec,
-                  NULL};
-  int status = hpt_test_run(argv, 60000, &output);
-  cr_assert_eq(status, 0, "study create failed (%d): %s", status, output);
-  free(output);
+  hpt_test_create_study(url, dir, name, text);
 }
 
 static long count(const char *url, const char *where) {
@@ -63,24 +47,9 @@ Test(e2e, twenty_trials_on_two_worker_processes, .timeout = 300) {
   char url[1024];
   snprintf(url, sizeof url, "%s", hpt_test_db_url());
   const char *dir = hpt_test_tmpdir();
-  const char *spec =
-      write_spec(dir, "e2e", 20, 2, "{type: int, low: 2, high: 4}",
-                 "{type: median, n_startup_trials: 5}");
-  create_study(url, spec);
-  char *output = NULL;
-  char *argv[] = {(char *)hpt_test_bin("hpt"),
-                  "--db",
-                  (char *)url,
-                  "study",
-                  "run",
-                  "e2e",
-                  "--local-workers",
-                  "2",
-                  "--bind",
-                  "tcp://127.0.0.1:*",
-                  NULL};
-  int status = hpt_test_run(argv, 240000, &output);
-  cr_assert_eq(status, 0, "study run failed (%d): %s", status, output);
+  create_study(url, dir, "e2e", 20, 2, "{type: int, low: 2, high: 4}",
+               "{type: median, n_startup_trials: 5}");
+  char *output = hpt_test_run_study(url, "e2e", 2);
   cr_assert(strstr(output, "top trials") != NULL, "no leaderboard: %s", output);
   free(output);
 
@@ -152,17 +121,6 @@ static void start_coordinator(hpt_test_proc_t *proc, const char *url,
   hpt_test_proc_start(proc, log, argv);
 }
 
-static void start_worker(hpt_test_proc_t *proc, const char *endpoint,
-                         const char *id, const char *log) {
-  char *argv[] = {(char *)hpt_test_bin("hpt-worker"),
-                  "--connect",
-                  (char *)endpoint,
-                  "--id",
-                  (char *)id,
-                  NULL};
-  hpt_test_proc_start(proc, log, argv);
-}
-
 Test(e2e, worker_killed_mid_trial_does_not_hang_the_study, .timeout = 300) {
   char url[1024];
   snprintf(url, sizeof url, "%s", hpt_test_db_url());
@@ -170,9 +128,8 @@ Test(e2e, worker_killed_mid_trial_does_not_hang_the_study, .timeout = 300) {
   snprintf(dir, sizeof dir, "%s", hpt_test_tmpdir());
   /* Long trials (many epochs on big hash tables) so that one is surely
    * running when its worker dies. */
-  const char *spec = write_spec(
-      dir, "kill", 6, 2, "{type: int, low: 30, high: 40}", "{type: none}");
-  create_study(url, spec);
+  create_study(url, dir, "kill", 6, 2, "{type: int, low: 30, high: 40}",
+               "{type: none}");
   char endpoint[600], log[600], victim_log[600], survivor_log[600];
   snprintf(endpoint, sizeof endpoint, "ipc://%s/coordinator.sock", dir);
   snprintf(log, sizeof log, "%s/coordinator.log", dir);
@@ -180,7 +137,7 @@ Test(e2e, worker_killed_mid_trial_does_not_hang_the_study, .timeout = 300) {
   snprintf(survivor_log, sizeof survivor_log, "%s/survivor.log", dir);
   hpt_test_proc_t coordinator, victim, survivor;
   start_coordinator(&coordinator, url, "kill", endpoint, log);
-  start_worker(&victim, endpoint, "victim", victim_log);
+  hpt_test_start_worker(&victim, victim_log, endpoint, "victim");
   /* Wait until the victim holds a running trial, then kill it outright. */
   long running = hpt_test_sql_wait(
       url,
@@ -190,18 +147,10 @@ Test(e2e, worker_killed_mid_trial_does_not_hang_the_study, .timeout = 300) {
   cr_assert_eq(running, 1, "the victim never got a trial");
   kill(victim.pid, SIGKILL);
   hpt_test_proc_wait(&victim, 5000, NULL);
-  start_worker(&survivor, endpoint, "survivor", survivor_log);
+  hpt_test_start_worker(&survivor, survivor_log, endpoint, "survivor");
 
-  int status = -1;
-  bool ended = hpt_test_proc_wait(&coordinator, 240000, &status);
-  if (!ended)
-    hpt_test_proc_kill(&coordinator);
+  hpt_test_expect_exit(&coordinator, log, 240000, 0);
   hpt_test_proc_kill(&survivor);
-  char *coordinator_output = hpt_test_read_file(log);
-  cr_assert(ended, "the study hung: %s", coordinator_output);
-  cr_assert_eq(status, 0, "coordinator exit %d: %s", status,
-               coordinator_output);
-  free(coordinator_output);
   cr_assert_eq(count(url, "study = 'kill' and worker = 'victim' and state = "
                           "'FAIL'"),
                1, "the victim's trial should end FAIL");
@@ -214,14 +163,14 @@ Test(e2e, worker_killed_mid_trial_does_not_hang_the_study, .timeout = 300) {
    * all 6 sampled trials completed. */
   cr_assert_eq(count(url, "study = 'kill' and state = 'COMPLETE'"), 6);
   cr_assert_eq(count(url, "study = 'kill' and state = 'RUNNING'"), 0);
-  cr_assert_eq(
-      hpt_test_sql_long(
-          url, "select count(*) from trial_history r join trial_history f"
-               " on f.study = r.study and f.number = r.retry_of"
-               " where r.study = 'kill' and f.worker = 'victim'"
-               " and r.worker = 'survivor' and r.state = 'COMPLETE'"
-               " and r.params = f.params"),
-      1, "the retry ran on the survivor with the victim's params");
+  cr_assert_eq(hpt_test_sql_long(
+                   url,
+                   "select count(*) from trial_history r join trial_history f"
+                   " on f.study = r.study and f.number = r.retry_of"
+                   " where r.study = 'kill' and f.worker = 'victim'"
+                   " and r.worker = 'survivor' and r.state = 'COMPLETE'"
+                   " and r.params = f.params"),
+               1, "the retry ran on the survivor with the victim's params");
 }
 
 /* Sends junk to the coordinator's ROUTER as a raw DEALER peer. */
@@ -251,9 +200,8 @@ Test(e2e, garbled_frames_are_dropped_and_the_study_goes_on, .timeout = 300) {
   snprintf(url, sizeof url, "%s", hpt_test_db_url());
   char dir[256];
   snprintf(dir, sizeof dir, "%s", hpt_test_tmpdir());
-  const char *spec = write_spec(dir, "garble", 8, 2,
-                                "{type: int, low: 2, high: 3}", "{type: none}");
-  create_study(url, spec);
+  create_study(url, dir, "garble", 8, 2, "{type: int, low: 2, high: 3}",
+               "{type: none}");
   char endpoint[600], log[600], worker_log[600];
   snprintf(endpoint, sizeof endpoint, "ipc://%s/coordinator.sock", dir);
   snprintf(log, sizeof log, "%s/coordinator.log", dir);
@@ -262,15 +210,10 @@ Test(e2e, garbled_frames_are_dropped_and_the_study_goes_on, .timeout = 300) {
   start_coordinator(&coordinator, url, "garble", endpoint, log);
   usleep(300 * 1000);
   send_garbage(endpoint);
-  start_worker(&worker, endpoint, "honest", worker_log);
-  int status = -1;
-  bool ended = hpt_test_proc_wait(&coordinator, 240000, &status);
-  if (!ended)
-    hpt_test_proc_kill(&coordinator);
+  hpt_test_start_worker(&worker, worker_log, endpoint, "honest");
+  hpt_test_expect_exit(&coordinator, log, 240000, 0);
   hpt_test_proc_kill(&worker);
   char *output = hpt_test_read_file(log);
-  cr_assert(ended, "the study hung: %s", output);
-  cr_assert_eq(status, 0, "coordinator exit %d: %s", status, output);
   cr_assert(strstr(output, "event=message_dropped") != NULL,
             "garbage should be logged as dropped: %s", output);
   free(output);
@@ -290,19 +233,22 @@ Test(e2e, serve_runs_studies_created_later, .timeout = 300) {
   snprintf(worker_log, sizeof worker_log, "%s/worker.log", dir);
   /* Migrate first, so that serve finds the schema already there. */
   char *output = NULL;
-  char *migrate[] = {(char *)hpt_test_bin("hpt"), "--db", (char *)url, "db",
-                     "migrate", NULL};
+  char *migrate[] = {
+      (char *)hpt_test_bin("hpt"), "--db", (char *)url, "db", "migrate", NULL};
   cr_assert_eq(hpt_test_run(migrate, 30000, &output), 0, "%s", output);
   free(output);
   hpt_test_proc_t serve, worker;
-  char *argv[] = {(char *)hpt_test_bin("hpt"), "--db", (char *)url, "serve",
-                  "--bind", endpoint, NULL};
+  char *argv[] = {(char *)hpt_test_bin("hpt"),
+                  "--db",
+                  (char *)url,
+                  "serve",
+                  "--bind",
+                  endpoint,
+                  NULL};
   hpt_test_proc_start(&serve, log, argv);
-  start_worker(&worker, endpoint, "remote", worker_log);
-  const char *spec = write_spec(dir, "later", 5, 1,
-                                "{type: int, low: 2, high: 3}",
-                                "{type: none}");
-  create_study(url, spec);
+  hpt_test_start_worker(&worker, worker_log, endpoint, "remote");
+  create_study(url, dir, "later", 5, 1, "{type: int, low: 2, high: 3}",
+               "{type: none}");
   long done = hpt_test_sql_wait(
       url,
       "select count(*) from trial_history where study = 'later' and state = "

@@ -26,13 +26,6 @@ static int hpt(const char *url, char **output, const char *a1, const char *a2,
   return hpt_test_run(argv, 240000, output);
 }
 
-static size_t count_lines(const char *text) {
-  size_t n = 0;
-  for (const char *p = text; *p; p++)
-    n += *p == '\n';
-  return n;
-}
-
 /* Everything about a study that must survive the trip, as one text. */
 static char *snapshot(const char *url, const char *name) {
   char sql[2048];
@@ -62,39 +55,21 @@ static char *snapshot(const char *url, const char *name) {
 }
 
 static void run_study(const char *url, const char *dir) {
-  char spec[600];
-  snprintf(spec, sizeof spec, "%s/xfer.yaml", dir);
-  hpt_test_write_file(
-      spec, "name: xfer\n"
-            "direction: minimize\n"
-            "n_trials: 10\n"
-            "max_parallel: 2\n"
-            "sampler: {type: random, seed: 5}\n"
-            "pruner: {type: median, n_startup_trials: 2, n_warmup_steps: 0}\n"
-            "params:\n"
-            "  lr: {type: float, low: 0.001, high: 1.0, log: true}\n"
-            "  depth: {type: int, low: 1, high: 8, step: 1}\n"
-            "  kind: {type: categorical, choices: [\"a,b\", \"q\\\"x\", "
-            "\"<i>\"]}\n"
-            "objective: {type: noop, steps: 3, sleep_ms: 150}\n");
-  char *output = NULL;
-  int status = hpt(url, &output, "study", "create", spec, NULL, NULL, NULL);
-  cr_assert_eq(status, 0, "create (%d): %s", status, output);
-  free(output);
-  char *argv[] = {(char *)hpt_test_bin("hpt"),
-                  "--db",
-                  (char *)url,
-                  "study",
-                  "run",
-                  "xfer",
-                  "--local-workers",
-                  "2",
-                  "--bind",
-                  "tcp://127.0.0.1:*",
-                  NULL};
-  status = hpt_test_run(argv, 240000, &output);
-  cr_assert_eq(status, 0, "run (%d): %s", status, output);
-  free(output);
+  hpt_test_create_study(
+      url, dir, "xfer",
+      "name: xfer\n"
+      "direction: minimize\n"
+      "n_trials: 10\n"
+      "max_parallel: 2\n"
+      "sampler: {type: random, seed: 5}\n"
+      "pruner: {type: median, n_startup_trials: 2, n_warmup_steps: 0}\n"
+      "params:\n"
+      "  lr: {type: float, low: 0.001, high: 1.0, log: true}\n"
+      "  depth: {type: int, low: 1, high: 8, step: 1}\n"
+      "  kind: {type: categorical, choices: [\"a,b\", \"q\\\"x\", "
+      "\"<i>\"]}\n"
+      "objective: {type: noop, steps: 3, sleep_ms: 150}\n");
+  free(hpt_test_run_study(url, "xfer", 2));
 }
 
 Test(transfer, json_round_trip_between_databases, .timeout = 300) {
@@ -130,7 +105,7 @@ Test(transfer, json_round_trip_between_databases, .timeout = 300) {
   status = hpt(b, &output, "study", "import", file, NULL, NULL, NULL);
   cr_assert_eq(status, 1, "%s", output);
   cr_assert(strstr(output, "already exists") != NULL, "%s", output);
-  cr_assert_eq(count_lines(output), 1, "%s", output);
+  cr_assert_eq(hpt_test_count_lines(output), 1, "%s", output);
   free(output);
   in_b = snapshot(b, "xfer");
   cr_assert_str_eq(in_a, in_b);
@@ -170,7 +145,7 @@ Test(transfer, csv_has_one_complete_row_per_trial, .timeout = 300) {
       "fail_reason,created_at,params_lr,params_depth,params_kind,"
       "intermediate_values,metrics\r\n";
   cr_assert(strncmp(output, header, strlen(header)) == 0, "%s", output);
-  cr_assert_eq(count_lines(output), 11, "%s", output);
+  cr_assert_eq(hpt_test_count_lines(output), 11, "%s", output);
   /* The choice "a,b" is quoted, q"x doubled, per RFC 4180. */
   cr_assert(strstr(output, ",\"a,b\",") != NULL ||
                 strstr(output, ",\"q\"\"x\",") != NULL ||
@@ -197,7 +172,8 @@ static int import_text(const char *url, const char *dir, const char *text,
   snprintf(file, sizeof file, "%s/bad.json", dir);
   hpt_test_write_file(file, text);
   int status = hpt(url, output, "study", "import", file, NULL, NULL, NULL);
-  cr_assert_eq(count_lines(*output), 1, "one line expected: %s", *output);
+  cr_assert_eq(hpt_test_count_lines(*output), 1, "one line expected: %s",
+               *output);
   return status;
 }
 

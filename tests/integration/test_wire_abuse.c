@@ -16,24 +16,13 @@
 
 static void create(const char *url, const char *dir, const char *name,
                    int n_trials) {
-  char spec[600], text[1024];
-  snprintf(spec, sizeof spec, "%s/%s.yaml", dir, name);
+  char text[1024];
   snprintf(text, sizeof text,
            "name: %s\nn_trials: %d\nmax_parallel: 2\n"
            "params:\n  a: {type: float, low: 0, high: 1}\n"
            "objective: {type: noop}\n",
            name, n_trials);
-  hpt_test_write_file(spec, text);
-  char *output = NULL;
-  char *argv[] = {(char *)hpt_test_bin("hpt"),
-                  "--db",
-                  (char *)url,
-                  "study",
-                  "create",
-                  spec,
-                  NULL};
-  cr_assert_eq(hpt_test_run(argv, 60000, &output), 0, "%s", output);
-  free(output);
+  hpt_test_create_study(url, dir, name, text);
 }
 
 Test(wire_abuse, other_protocol_version_is_refused_on_both_sides,

@@ -1,14 +1,17 @@
 /* test_util.c — see test_util.h. */
 #include "test_util.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -180,4 +183,86 @@ long hpt_test_sql_wait(const char *url, const char *sql, long want,
     usleep(100 * 1000);
   }
   return value;
+}
+
+const char *hpt_test_create_study(const char *url, const char *dir,
+                                  const char *name, const char *spec_text) {
+  static char spec[600];
+  snprintf(spec, sizeof spec, "%s/%s.yaml", dir, name);
+  hpt_test_write_file(spec, spec_text);
+  char *output = NULL;
+  char *argv[] = {(char *)hpt_test_bin("hpt"),
+                  "--db",
+                  (char *)url,
+                  "study",
+                  "create",
+                  spec,
+                  NULL};
+  int status = hpt_test_run(argv, 60000, &output);
+  cr_assert_eq(status, 0, "study create (%d): %s", status, output);
+  free(output);
+  return spec;
+}
+
+char *hpt_test_run_study(const char *url, const char *name, int local_workers) {
+  char workers[16];
+  snprintf(workers, sizeof workers, "%d", local_workers);
+  char *output = NULL;
+  char *argv[] = {(char *)hpt_test_bin("hpt"),
+                  "--db",
+                  (char *)url,
+                  "study",
+                  "run",
+                  (char *)name,
+                  "--local-workers",
+                  workers,
+                  "--bind",
+                  "tcp://127.0.0.1:*",
+                  NULL};
+  int status = hpt_test_run(argv, 240000, &output);
+  cr_assert_eq(status, 0, "study run (%d): %s", status, output);
+  return output;
+}
+
+void hpt_test_start_worker(hpt_test_proc_t *proc, const char *log_path,
+                           const char *endpoint, const char *id) {
+  char *argv[] = {(char *)hpt_test_bin("hpt-worker"),
+                  "--connect",
+                  (char *)endpoint,
+                  "--id",
+                  (char *)id,
+                  NULL};
+  hpt_test_proc_start(proc, log_path, argv);
+}
+
+void hpt_test_expect_exit(hpt_test_proc_t *proc, const char *log_path,
+                          int timeout_ms, int expected_status) {
+  int status = -1;
+  bool ended = hpt_test_proc_wait(proc, timeout_ms, &status);
+  if (!ended)
+    hpt_test_proc_kill(proc);
+  char *output = hpt_test_read_file(log_path);
+  cr_assert(ended, "the study hung: %s", output);
+  cr_assert_eq(status, expected_status, "exit %d, expected %d: %s", status,
+               expected_status, output);
+  free(output);
+}
+
+int hpt_test_free_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  cr_assert(fd >= 0);
+  struct sockaddr_in address = {.sin_family = AF_INET,
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  cr_assert_eq(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
+  socklen_t length = sizeof address;
+  cr_assert_eq(getsockname(fd, (struct sockaddr *)&address, &length), 0);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+size_t hpt_test_count_lines(const char *text) {
+  size_t n = 0;
+  for (const char *p = text; *p; p++)
+    n += *p == '\n';
+  return n;
 }

@@ -58,4 +58,32 @@ char *hpt_test_sql_text(const char *url, const char *query);
 long hpt_test_sql_wait(const char *url, const char *query, long want,
                        int timeout_ms);
 
+/* Writes `spec_text` to dir/name.yaml and runs `hpt --db URL study create`
+ * on it; aborts the test (with the command's output) unless it exits 0.
+ * Returns the spec's path: a static buffer, valid until the next call. */
+const char *hpt_test_create_study(const char *url, const char *dir,
+                                  const char *name, const char *spec_text);
+
+/* Runs `hpt --db URL study run NAME --local-workers N --bind
+ * tcp://127.0.0.1:*` to completion (at most 240 s); aborts the test (with
+ * the output) unless it exits 0. Returns its stdout+stderr (caller frees). */
+char *hpt_test_run_study(const char *url, const char *name, int local_workers);
+
+/* Starts `hpt-worker --connect ENDPOINT --id ID`, output appended to
+ * log_path. */
+void hpt_test_start_worker(hpt_test_proc_t *proc, const char *log_path,
+                           const char *endpoint, const char *id);
+
+/* Waits up to timeout_ms for proc (SIGKILLs it on timeout), then aborts the
+ * test, printing the log at log_path, if it hung or its exit status is not
+ * expected_status. */
+void hpt_test_expect_exit(hpt_test_proc_t *proc, const char *log_path,
+                          int timeout_ms, int expected_status);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int hpt_test_free_port(void);
+
+/* Number of '\n' in text. */
+size_t hpt_test_count_lines(const char *text);
+
 #endif

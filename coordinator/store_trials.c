@@ -277,42 +277,44 @@ int hpt_store_trial_enqueue_retry(hpt_store_t *store, int64_t study_id,
                       error);
 }
 
-int hpt_store_trial_claim(hpt_store_t *store, int64_t study_id, int number,
-                          const char *worker_id, hpt_error_t *error) {
+/* Runs `sql`: an UPDATE of trial ($1 study id, $2 number), guarded by the
+ * trial's state, with an optional third parameter. When no row changed
+ * (the trial is missing or in another state) it answers like not_running,
+ * or with HPT_ESTATE "... is not <expected>" when `expected` is given. */
+static int update_trial_in_state(hpt_store_t *store, int64_t study_id,
+                                 int number, const char *sql, const char *extra,
+                                 const char *expected, hpt_error_t *error) {
   char id[24], num[16];
   format_key(study_id, number, id, sizeof id, num, sizeof num);
-  const char *params[] = {id, num, worker_id};
+  const char *params[] = {id, num, extra};
   PGresult *result = NULL;
-  int rc =
-      hpt__store_exec(store,
-                      "UPDATE trials SET state = 'RUNNING', worker_id = $3,"
-                      " started_at = now(), heartbeat_at = now()"
-                      " WHERE study_id = $1 AND number = $2"
-                      " AND state = 'WAITING' RETURNING id",
-                      3, params, &result, error);
-  if (rc == HPT_OK && PQntuples(result) == 0)
-    rc = HPT_ERR(error, HPT_ESTATE, "trial %d of study %s is not WAITING",
-                 number, id);
+  int rc = hpt__store_exec(store, sql, extra ? 3 : 2, params, &result, error);
+  if (rc == HPT_OK && strcmp(PQcmdTuples(result), "0") == 0)
+    rc = expected ? HPT_ERR(error, HPT_ESTATE, "trial %d of study %s is not %s",
+                            number, id, expected)
+                  : not_running(store, id, num, error);
   PQclear(result);
   return rc;
 }
 
+int hpt_store_trial_claim(hpt_store_t *store, int64_t study_id, int number,
+                          const char *worker_id, hpt_error_t *error) {
+  return update_trial_in_state(store, study_id, number,
+                               "UPDATE trials SET state = 'RUNNING',"
+                               " worker_id = $3, started_at = now(),"
+                               " heartbeat_at = now() WHERE study_id = $1"
+                               " AND number = $2 AND state = 'WAITING'",
+                               worker_id, "WAITING", error);
+}
+
 int hpt_store_trial_requeue(hpt_store_t *store, int64_t study_id, int number,
                             hpt_error_t *error) {
-  char id[24], num[16];
-  format_key(study_id, number, id, sizeof id, num, sizeof num);
-  const char *params[] = {id, num};
-  PGresult *result = NULL;
-  int rc = hpt__store_exec(store,
-                           "UPDATE trials SET state = 'WAITING', worker_id ="
-                           " NULL, started_at = NULL, heartbeat_at = NULL"
-                           " WHERE study_id = $1 AND number = $2"
-                           " AND state = 'RUNNING' RETURNING id",
-                           2, params, &result, error);
-  if (rc == HPT_OK && PQntuples(result) == 0)
-    rc = not_running(store, id, num, error);
-  PQclear(result);
-  return rc;
+  return update_trial_in_state(store, study_id, number,
+                               "UPDATE trials SET state = 'WAITING',"
+                               " worker_id = NULL, started_at = NULL,"
+                               " heartbeat_at = NULL WHERE study_id = $1"
+                               " AND number = $2 AND state = 'RUNNING'",
+                               NULL, NULL, error);
 }
 
 int hpt_store_late_message(hpt_store_t *store, int64_t study_id, int number,
@@ -395,21 +397,11 @@ int hpt_store_trial_report(hpt_store_t *store, int64_t study_id, int number,
 
 int hpt_store_trial_heartbeat(hpt_store_t *store, int64_t study_id, int number,
                               hpt_error_t *error) {
-  char id[24], num[16];
-  format_key(study_id, number, id, sizeof id, num, sizeof num);
-  const char *params[] = {id, num};
-  PGresult *result = NULL;
-  int rc = hpt__store_exec(store,
-                           "UPDATE trials SET heartbeat_at = now()"
-                           " WHERE study_id = $1 AND number = $2"
-                           " AND state = 'RUNNING'",
-                           2, params, &result, error);
-  if (rc != HPT_OK)
-    return rc;
-  if (strcmp(PQcmdTuples(result), "0") == 0)
-    rc = not_running(store, id, num, error);
-  PQclear(result);
-  return rc;
+  return update_trial_in_state(store, study_id, number,
+                               "UPDATE trials SET heartbeat_at = now()"
+                               " WHERE study_id = $1 AND number = $2"
+                               " AND state = 'RUNNING'",
+                               NULL, NULL, error);
 }
 
 /* One statement: the conditional update (a trial finishes once, whoever

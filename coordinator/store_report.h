@@ -1,12 +1,12 @@
 /* store_report.h — what `hpt report STUDY --output FILE` reads from
- * PostgreSQL, as the plain structs of report_html.h. Implemented in
+ * PostgreSQL, as the plain structs of report_study.h. Implemented in
  * store_report.c (the store room: the only one that speaks SQL).
  */
 #ifndef HPT_STORE_REPORT_H
 #define HPT_STORE_REPORT_H
 
 #include "error.h"
-#include "report_html.h"
+#include "report_study.h"
 #include "store.h"
 
 /* Fills `report` (zeroed here first) with the study called `study_name`:

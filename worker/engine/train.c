@@ -259,11 +259,40 @@ static void scale_grads(hpt_model_t *model, float factor) {
   }
 }
 
+/* out[0..K) = softmax(logits[0..K)), computed in double. */
+static void softmax_row(const float *logits, int K, float *out) {
+  double max = logits[0], sum = 0.0;
+  for (int k = 1; k < K; k++)
+    if (logits[k] > max)
+      max = logits[k];
+  for (int k = 0; k < K; k++)
+    sum += exp((double)logits[k] - max);
+  for (int k = 0; k < K; k++)
+    out[k] = (float)(exp((double)logits[k] - max) / sum);
+}
+
+/* ---- the best epoch's weights ------------------------------------------- */
+
+/* Copies every parameter's values into snapshot (hpt_model_num_floats),
+ * or back from it into the model when `restore`. */
+static void copy_weights(hpt_model_t *model, float *snapshot, bool restore) {
+  size_t at = 0;
+  for (size_t i = 0; i < hpt_model_param_count(model); i++) {
+    const hpt_model_param_t *p = hpt_model_param_at(model, i);
+    if (restore)
+      memcpy(p->value, snapshot + at, p->numel * sizeof *p->value);
+    else
+      memcpy(snapshot + at, p->value, p->numel * sizeof *p->value);
+    at += p->numel;
+  }
+}
+
 /* Accuracy and mean cross-entropy (no dropout, no smoothing) on `val`, in
- * batches of similar length. */
+ * batches of similar length; when probs is not NULL also the softmax of
+ * every row's logits into probs (val->n, num_labels), in val order. */
 static int evaluate(hpt_model_t *model, const examples_t *val, int batch_size,
                     int32_t pad_id, batch_buf_t *buf, double *accuracy,
-                    double *loss, hpt_error_t *error) {
+                    double *loss, float *probs, hpt_error_t *error) {
   keyed_t *keyed = malloc(val->n * sizeof *keyed);
   size_t *rows = malloc(val->n * sizeof *rows);
   if (!keyed || !rows) {
@@ -293,6 +322,9 @@ static int evaluate(hpt_model_t *model, const examples_t *val, int batch_size,
         if (logits[r * (size_t)K + k] > logits[r * (size_t)K + best])
           best = k;
       correct += best == batch.labels[r];
+      if (probs != NULL)
+        softmax_row(logits + r * (size_t)K, K,
+                    probs + rows[from + r] * (size_t)K);
     }
     loss_sum += (double)hpt_model_loss(model) * (double)count;
   }
@@ -349,6 +381,7 @@ int hpt_train_run(hpt_model_t *model, const hpt_train_encoder_t *encoder,
   hpt_optimizer_t *opt = NULL;
   batch_buf_t buf = {0};
   size_t *order = NULL, *starts = NULL;
+  float *snapshot = NULL, *probs = NULL; /* best weights; epoch's probs */
   int rc;
 
   memset(result, 0, sizeof *result);
@@ -392,6 +425,14 @@ int hpt_train_run(hpt_model_t *model, const hpt_train_encoder_t *encoder,
   }
   if ((rc = batch_buf_init(&buf, buf_rows, max_length, error)) != 0)
     goto out;
+  size_t K = (size_t)hpt_model_config(model)->num_labels;
+  if ((o->restore_best && (snapshot = malloc(hpt_model_num_floats(model) *
+                                             sizeof *snapshot)) == NULL) ||
+      (o->val_probabilities != NULL &&
+       (probs = malloc(val->n * K * sizeof *probs)) == NULL)) {
+    rc = HPT_ERR(error, HPT_ENOMEM, "train: out of memory");
+    goto out;
+  }
 
   hpt_rng_t shuffle_rng, dropout_rng;
   hpt_rng_seed2(&shuffle_rng, o->seed, 1);
@@ -450,7 +491,7 @@ int hpt_train_run(hpt_model_t *model, const hpt_train_encoder_t *encoder,
 
     double val_acc = 0.0, val_loss = 0.0;
     if ((rc = evaluate(model, &va, o->eval_batch_size, encoder->pad_id, &buf,
-                       &val_acc, &val_loss, error)) != 0)
+                       &val_acc, &val_loss, probs, error)) != 0)
       goto out;
     result->epochs_run = epoch;
     result->last_val_accuracy = val_acc;
@@ -466,18 +507,26 @@ int hpt_train_run(hpt_model_t *model, const hpt_train_encoder_t *encoder,
     if (on_epoch != NULL)
       on_epoch(user, epoch, val_acc, result->train_loss);
 
-    /* Early stopping on validation accuracy. */
+    /* Keep the best epoch; early stopping on validation accuracy. */
     if (val_acc > result->best_val_accuracy) {
       result->best_val_accuracy = val_acc;
       result->best_val_loss = val_loss;
       result->best_epoch = epoch;
       since_best = 0;
+      if (snapshot != NULL)
+        copy_weights(model, snapshot, false);
+      if (probs != NULL)
+        memcpy(o->val_probabilities, probs, val->n * K * sizeof *probs);
     } else if (o->patience > 0 && ++since_best >= o->patience) {
       break;
     }
   }
+  if (snapshot != NULL && result->best_epoch != result->epochs_run)
+    copy_weights(model, snapshot, true);
 
 out:
+  free(snapshot);
+  free(probs);
   free(order);
   free(starts);
   batch_buf_close(&buf);

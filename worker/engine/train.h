@@ -17,8 +17,12 @@
  *       (optimizer.h)
  *     evaluate validation accuracy and loss (dropout off)
  *     on_epoch(user, epoch, val_accuracy, train_loss)
+ *     when the validation accuracy improves: keep a copy of the weights
+ *       (restore_best) and of the validation probabilities
+ *       (val_probabilities)
  *     early stopping: stop after `patience` epochs without a better
  *       validation accuracy
+ *   restore the best epoch's weights (restore_best)
  *
  * Schedule length: steps_per_epoch = ceil(ceil(n_train / batch_size) /
  * gradient_accumulation_steps); total = epochs x steps_per_epoch (also when
@@ -74,6 +78,12 @@ typedef struct hpt_train_options {
                                         warmup/total steps are set here */
   hpt_augment_t *augment;            /* NULL: no augmentation (borrowed) */
   double aug_p;                      /* augmentation probability, [0, 1] */
+  bool restore_best;        /* at the end the model holds the weights of the
+                               best epoch, not the last one (costs one copy
+                               of the weights in memory); false */
+  float *val_probabilities; /* NULL, or (val->n, num_labels) floats that
+                               receive the softmax of the best epoch's
+                               validation logits, in val order (borrowed) */
 } hpt_train_options_t;
 
 /* What a run produced. */
@@ -98,7 +108,8 @@ typedef void (*hpt_train_epoch_fn)(void *user, int epoch, double val_accuracy,
 /* Fills *options with the reference notebook's defaults: 3 epochs, batch
  * 16, no accumulation, warm-up 0.1, config dropout, no smoothing, no early
  * stopping, eval batch 64, all cores, seed 42, AdamW per
- * hpt_optimizer_defaults with lr 2e-5 (backbone) / 1e-3 (head). Cannot
+ * hpt_optimizer_defaults with lr 2e-5 (backbone) / 1e-3 (head); the last
+ * epoch's weights are kept and no probabilities are returned. Cannot
  * fail. */
 void hpt_train_options_default(hpt_train_options_t *options);
 
@@ -112,7 +123,8 @@ int hpt_train_options_check(const hpt_train_options_t *options,
  * *result is filled; on failure it holds what was done so far and the
  * return value is HPT_EINVAL (options, labels, token ids), HPT_EPARSE (a
  * text the tokenizer refuses), HPT_ESTATE (a non-finite gradient: the run
- * diverged) or HPT_ENOMEM; the model then holds a partial update. */
+ * diverged) or HPT_ENOMEM; the model then holds a partial update (also
+ * with restore_best). */
 int hpt_train_run(hpt_model_t *model, const hpt_train_encoder_t *encoder,
                   const hpt_train_data_t *train, const hpt_train_data_t *val,
                   const hpt_train_options_t *options,

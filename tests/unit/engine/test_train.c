@@ -357,3 +357,82 @@ Test(train, rejects_bad_options_and_labels) {
   data_free(&tr);
   data_free(&va);
 }
+
+/* Accuracy of the model as it is now on `va`, and the softmax of each
+ * row's logits into probs (n, K), one row per forward pass. */
+static double accuracy_now(hpt_model_t *m, toy_t *toy, const data_t *va,
+                           float *probs) {
+  int K = hpt_model_config(m)->num_labels;
+  size_t correct = 0;
+  for (size_t i = 0; i < va->n; i++) {
+    hpt_token_ids_t ids = {0};
+    hpt_error_t e = {0};
+    cr_assert_eq(toy_encode(toy, va->texts[i], 32, &ids, &e), 0);
+    hpt_model_batch_t batch = {
+        .B = 1, .T = (int)ids.count, .input_ids = ids.ids};
+    cr_assert_eq(hpt_model_forward(m, &batch, NULL, &e), 0, "%s", e.message);
+    const float *logits = hpt_model_logits(m);
+    double max = logits[0], sum = 0;
+    int best = 0;
+    for (int k = 1; k < K; k++)
+      if (logits[k] > logits[best])
+        best = k;
+    max = logits[best];
+    for (int k = 0; k < K; k++)
+      sum += exp(logits[k] - max);
+    for (int k = 0; k < K; k++)
+      probs[i * (size_t)K + k] = (float)(exp(logits[k] - max) / sum);
+    correct += best == va->labels[i];
+    hpt_token_ids_close(&ids);
+  }
+  return (double)correct / (double)va->n;
+}
+
+/* With restore_best the model ends with the best epoch's weights, and
+ * val_probabilities are that epoch's softmax outputs in val order. A
+ * learning rate far too high (without clipping or warm-up) makes the
+ * accuracy climb and then collapse (best epoch 5 of 8: 0.733, last 0.5),
+ * so the best epoch is not the last one. */
+Test(train, restores_the_best_epoch_and_its_probabilities) {
+  data_t tr, va;
+  data_make(&tr, 64, 11);
+  data_make(&va, 30, 12);
+  toy_t toy = {0};
+  hpt_train_encoder_t enc = {toy_encode, &toy, 0, 32};
+  hpt_train_options_t o;
+  fast_options(&o);
+  o.epochs = 8;
+  o.optimizer.lr_backbone = o.optimizer.lr_head = 0.01;
+  o.optimizer.max_grad_norm = 0;
+  o.warmup_ratio = 0;
+  int K = 3; /* tiny-bert's head */
+  float *probs = calloc(va.n * (size_t)K, sizeof *probs);
+  float *again = calloc(va.n * (size_t)K, sizeof *again);
+  o.restore_best = true;
+  o.val_probabilities = probs;
+  hpt_model_t *m = tiny(42);
+  epochs_seen_t seen = {0};
+  hpt_train_result_t r;
+  hpt_error_t e = {0};
+  cr_assert_eq(
+      hpt_train_run(m, &enc, &tr.view, &va.view, &o, record, &seen, &r, &e), 0,
+      "%s", e.message);
+  cr_log_info("best epoch %d of %d: %.3f (last %.3f)", r.best_epoch,
+              r.epochs_run, r.best_val_accuracy, r.last_val_accuracy);
+  cr_expect_lt(r.best_epoch, r.epochs_run,
+               "the best epoch should not be "
+               "the last for this test to bite");
+  cr_expect_gt(r.best_val_accuracy, r.last_val_accuracy);
+  double acc = accuracy_now(m, &toy, &va, again);
+  cr_expect_float_eq(acc, r.best_val_accuracy, 1e-12, "model %.3f best %.3f",
+                     acc, r.best_val_accuracy);
+  double max_diff = 0;
+  for (size_t i = 0; i < va.n * (size_t)K; i++)
+    max_diff = fmax(max_diff, fabs((double)probs[i] - again[i]));
+  cr_expect_lt(max_diff, 1e-4, "probabilities differ by %g", max_diff);
+  free(probs);
+  free(again);
+  hpt_model_destroy(&m);
+  data_free(&tr);
+  data_free(&va);
+}

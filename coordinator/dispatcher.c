@@ -32,10 +32,11 @@ static void notify_change(hpt_dispatcher_t *d) {
     d->on_change(d, d->on_change_data);
 }
 
-/* Group commit. Handling a message writes to the store without waiting for
- * the disk (synchronous_commit off) and queues its answers here; after the
- * batch — every message that was waiting — one barrier makes all of it
- * durable, and only then do the answers leave. A worker is never told
+/* Group commit. Handling a message queues its writes in the store (write-
+ * behind, store_batch.c) and its answers here; after the batch — every
+ * message that was waiting — one barrier sends all the writes as one
+ * pipelined transaction and commits it durably, and only then do the
+ * answers leave. A worker is never told
  * anything the database could still lose, and a burst of results costs one
  * disk flush instead of one each. */
 static hpt__outgoing_t *queue_envelope(hpt_dispatcher_t *d,
@@ -71,10 +72,17 @@ static void flush_outbox(hpt_dispatcher_t *d) {
     return;
   hpt_error_t error;
   uint64_t started_ns = uv_hrtime();
-  if (d->config.store != NULL && hpt_store_barrier(d->config.store, &error) < 0)
-    hpt_log(HPT_LOG_ERROR, "barrier_failed", "error=\"%s\"", error.message);
-  if (d->config.store != NULL)
+  if (d->config.store != NULL) {
+    int rc = hpt_store_barrier(d->config.store, &error);
     db_timed(d, HPT_DISPATCHER_DB_BARRIER, started_ns);
+    if (rc < 0) {
+      /* Not durable: say nothing yet; the next tick tries again. */
+      hpt_log(HPT_LOG_ERROR, "barrier_failed",
+              "error=\"%s\" answers_held=%zu", error.message,
+              d->outbox_length);
+      return;
+    }
+  }
   for (size_t i = 0; i < d->outbox_length; i++) {
     hpt__outgoing_t *out = &d->outbox[i];
     /* A peer that is gone (ROUTER_MANDATORY: EHOSTUNREACH) loses its lease

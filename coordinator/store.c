@@ -86,6 +86,9 @@ bool hpt__store_recover(hpt_store_t *store, hpt_error_t *error) {
     nanosleep(&pause, NULL);
     delay = delay * 2 > 5.0 ? 5.0 : delay * 2;
     PQreset(store->conn);
+    hpt__store_forget_statements(store);
+    if (PQpipelineStatus(store->conn) != PQ_PIPELINE_OFF)
+      PQexitPipelineMode(store->conn);
     if (PQstatus(store->conn) == CONNECTION_OK) {
       PGresult *setting = PQexec(store->conn, "SET TIME ZONE 'UTC'");
       PQclear(setting);
@@ -100,15 +103,81 @@ bool hpt__store_recover(hpt_store_t *store, hpt_error_t *error) {
   }
 }
 
+void hpt__store_forget_statements(hpt_store_t *store) {
+  for (int i = 0; i < store->n_statements; i++)
+    free(store->statements[i].sql);
+  store->n_statements = 0;
+}
+
+static uint64_t sql_hash(const char *sql) {
+  uint64_t hash = 14695981039346656037ull; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+    hash = (hash ^ *p) * 1099511627211ull;
+  return hash;
+}
+
+/* The index of `sql`'s prepared statement, preparing it on first use; -1
+ * when it cannot be prepared (the cache is full, or the server refused:
+ * the caller then runs it unprepared, which reports the server's error). */
+void hpt__store_statement_name(int index, char *name, size_t size) {
+  snprintf(name, size, "hpt_%d", index);
+}
+
+int hpt__store_prepared(hpt_store_t *store, const char *sql, int n_params) {
+  uint64_t hash = sql_hash(sql);
+  for (int i = 0; i < store->n_statements; i++)
+    if (store->statements[i].hash == hash &&
+        strcmp(store->statements[i].sql, sql) == 0)
+      return i;
+  if (store->n_statements == HPT__STORE_STATEMENTS_MAX)
+    return -1;
+  char *copy = strdup(sql);
+  if (copy == NULL)
+    return -1;
+  char name[32];
+  hpt__store_statement_name(store->n_statements, name, sizeof name);
+  PGresult *prepared = PQprepare(store->conn, name, sql, n_params, NULL);
+  bool ok = prepared != NULL && PQresultStatus(prepared) == PGRES_COMMAND_OK;
+  PQclear(prepared);
+  if (!ok) {
+    free(copy);
+    return -1;
+  }
+  store->statements[store->n_statements] =
+      (hpt__store_statement_t){.sql = copy, .hash = hash};
+  return store->n_statements++;
+}
+
 int hpt__store_exec(hpt_store_t *store, const char *sql, int n_params,
                     const char *const *params, PGresult **result,
                     hpt_error_t *error) {
   if (result != NULL)
     *result = NULL;
+  if (store->queue_length > 0) {
+    int rc = hpt__store_batch_flush(store, false, error);
+    if (rc != HPT_OK)
+      return rc;
+  }
+  return hpt__store_exec_now(store, sql, n_params, params, result, error);
+}
+
+int hpt__store_exec_now(hpt_store_t *store, const char *sql, int n_params,
+                        const char *const *params, PGresult **result,
+                        hpt_error_t *error) {
+  if (result != NULL)
+    *result = NULL;
   PGresult *res;
   ExecStatusType status;
   for (;;) {
-    res = PQexecParams(store->conn, sql, n_params, NULL, params, NULL, NULL, 0);
+    int index = hpt__store_prepared(store, sql, n_params);
+    if (index >= 0) {
+      char name[32];
+      hpt__store_statement_name(index, name, sizeof name);
+      res = PQexecPrepared(store->conn, name, n_params, params, NULL, NULL, 0);
+    } else {
+      res =
+          PQexecParams(store->conn, sql, n_params, NULL, params, NULL, NULL, 0);
+    }
     status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
       break;
@@ -143,7 +212,7 @@ void hpt__store_rollback(hpt_store_t *store) {
   store->in_transaction = false;
   if (PQstatus(store->conn) == CONNECTION_BAD)
     return; /* nothing to roll back: the server dropped the transaction */
-  if (hpt__store_exec(store, "ROLLBACK", 0, NULL, NULL, &error) != HPT_OK)
+  if (hpt__store_exec_now(store, "ROLLBACK", 0, NULL, NULL, &error) != HPT_OK)
     hpt_log(HPT_LOG_WARN, "store_rollback_failed", "message=\"%s\"",
             error.message);
 }
@@ -338,7 +407,14 @@ int hpt_store_open(const char *conninfo, hpt_store_t **store,
 void hpt_store_close(hpt_store_t **store) {
   if (store == NULL || *store == NULL)
     return;
+  hpt_error_t error;
+  if ((*store)->queue_length > 0 &&
+      hpt__store_batch_flush(*store, true, &error) != HPT_OK)
+    hpt_log(HPT_LOG_ERROR, "writes_lost", "count=%zu error=\"%s\"",
+            (*store)->queue_length, error.message);
+  hpt__store_batch_discard(*store);
   PQfinish((*store)->conn);
+  hpt__store_forget_statements(*store);
   free(*store);
   *store = NULL;
 }
@@ -373,6 +449,7 @@ int hpt_store_database_ensure(const char *conninfo, const char *name,
 out:
   PQclear(result);
   PQfinish(store.conn);
+  hpt__store_forget_statements(&store);
   return rc;
 }
 
@@ -695,22 +772,29 @@ int hpt_store_set_synchronous(hpt_store_t *store, bool synchronous,
  * asynchronous commit. It must write: a transaction without WAL (even one
  * with a transaction id) commits without flushing. */
 static int barrier_once(hpt_store_t *store, hpt_error_t *error) {
-  int rc = hpt__store_begin(store, error);
-  if (rc != HPT_OK)
-    return rc;
-  if ((rc = hpt__store_exec(store, "SET LOCAL synchronous_commit TO on", 0,
-                            NULL, NULL, error)) != HPT_OK ||
-      (rc = hpt__store_exec(store,
-                            "UPDATE durability_barrier SET at = now()"
-                            " WHERE id = 1",
-                            0, NULL, NULL, error)) != HPT_OK ||
-      (rc = hpt__store_commit(store, error)) != HPT_OK) {
-    hpt__store_rollback(store);
-    return rc;
+  /* One round trip: the simple-query protocol runs the four statements
+   * in order and stops at the first error (and a failed transaction is
+   * rolled back by the server when its connection ends). */
+  PGresult *result =
+      PQexec(store->conn, "BEGIN; SET LOCAL synchronous_commit TO on;"
+                          " UPDATE durability_barrier SET at = now()"
+                          " WHERE id = 1; COMMIT");
+  int rc = HPT_OK;
+  if (result == NULL || PQresultStatus(result) != PGRES_COMMAND_OK) {
+    rc = hpt__store_result_error(store, result, error);
+    if (PQtransactionStatus(store->conn) == PQTRANS_INERROR)
+      hpt__store_rollback(store);
   }
-  return HPT_OK;
+  PQclear(result);
+  return rc;
+}
+
+int hpt__store_barrier_now(hpt_store_t *store, hpt_error_t *error) {
+  HPT__STORE_RETRYING(store, error, barrier_once(store, error));
 }
 
 int hpt_store_barrier(hpt_store_t *store, hpt_error_t *error) {
-  HPT__STORE_RETRYING(store, error, barrier_once(store, error));
+  if (store->queue_length > 0)
+    return hpt__store_batch_flush(store, true, error);
+  return hpt__store_barrier_now(store, error);
 }

@@ -37,12 +37,17 @@ void hpt_store_close(hpt_store_t **store);
 int hpt_store_database_ensure(const char *conninfo, const char *name,
                               hpt_error_t *error);
 
-/* Group commit. With synchronous off, each write commits without waiting
- * for its WAL to reach disk; hpt_store_barrier then waits, once, until
- * everything committed so far is durable. The coordinator answers workers
- * only after a barrier, so nothing it has acknowledged can be lost, and one
- * disk flush covers a whole batch of results. A clean PostgreSQL restart
- * loses nothing either way. */
+/* Group commit. With synchronous off, the hot writes (trial start, report,
+ * heartbeat, finish, late message) are queued instead of sent, and return
+ * HPT_OK at once without checking their guards (a guard that fails later is
+ * logged, "write_ignored"); any other statement sends the queue first, so
+ * order is kept. hpt_store_barrier sends what is queued as one pipelined
+ * transaction that commits synchronously (store_batch.c), or, with nothing
+ * queued, waits once until everything committed so far is durable. The
+ * coordinator answers workers only after a barrier, so nothing it has
+ * acknowledged can be lost, and one round trip and one disk flush cover a
+ * whole batch of results. On failure the queue is kept for the next
+ * barrier. */
 int hpt_store_set_synchronous(hpt_store_t *store, bool synchronous,
                               hpt_error_t *error);
 int hpt_store_barrier(hpt_store_t *store, hpt_error_t *error);

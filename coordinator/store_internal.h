@@ -8,12 +8,31 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "store.h"
 
+/* Statements hpt__store_exec prepared on this connection (named
+ * "hpt_<index>"), so that the hot ones are parsed and planned once rather
+ * than at every call. Keyed by the SQL text itself (a copy is kept), so a
+ * statement built at run time can never be mistaken for another one. */
+#define HPT__STORE_STATEMENTS_MAX 96
+
+typedef struct hpt__store_statement {
+  char *sql; /* owned copy */
+  uint64_t hash;
+} hpt__store_statement_t;
+
+/* A write queued by hpt__store_write (store_batch.c). */
+typedef struct hpt__store_queued hpt__store_queued_t;
+
 struct hpt_store {
-  PGconn *conn;          /* owned; one connection, one thread at a time */
+  PGconn *conn;               /* owned; one connection, one thread at a time */
+  hpt__store_queued_t *queue; /* owned: writes not yet sent (store_batch.c) */
+  size_t queue_length, queue_capacity;
+  hpt__store_statement_t statements[HPT__STORE_STATEMENTS_MAX];
+  int n_statements;      /* prepared on conn; forgotten when it is reset */
   bool in_transaction;   /* between hpt__store_begin and commit/rollback */
   bool asynchronous;     /* synchronous_commit off (restored on reconnect) */
   double outage_warn_s;  /* say loudly that the database is away after this */
@@ -27,6 +46,10 @@ struct hpt_store {
  * outlasted outage_limit_s. Never call inside a transaction. */
 bool hpt__store_recover(hpt_store_t *store, hpt_error_t *error);
 
+/* Forgets the prepared statements (after a reset connection, or before a
+ * store is freed) and frees their copies. */
+void hpt__store_forget_statements(hpt_store_t *store);
+
 /* Runs `call` (an int expression) again after every recovered outage. */
 #define HPT__STORE_RETRYING(store, error, call)                                \
   do {                                                                         \
@@ -37,7 +60,44 @@ bool hpt__store_recover(hpt_store_t *store, hpt_error_t *error);
     return retrying_rc_;                                                       \
   } while (0)
 
-/* Runs `sql` with text parameters (NULL entries are SQL NULL). On success,
+/* The index of `sql`'s prepared statement on this connection, preparing
+ * it on first use; -1 when it is not prepared (cache full, or the server
+ * refused it: run it unprepared, which reports the server's error). */
+int hpt__store_prepared(hpt_store_t *store, const char *sql, int n_params);
+void hpt__store_statement_name(int index, char *name, size_t size);
+
+/* hpt__store_exec without flushing the write queue first. */
+int hpt__store_exec_now(hpt_store_t *store, const char *sql, int n_params,
+                        const char *const *params, PGresult **result,
+                        hpt_error_t *error);
+
+/* A write whose result the caller can do without (store_batch.c). In
+ * group-commit mode (store->asynchronous) and outside a transaction it is
+ * queued, *result is NULL and it returns HPT_OK: the write is sent at the
+ * next flush, in order, before any other statement. Otherwise it runs at
+ * once as hpt__store_exec. `label` says what the write is, for the log;
+ * when `guarded`, a queued write that changes no row (or whose first
+ * column is 0: its guard failed, the trial was not RUNNING) is logged as
+ * ignored. `sql` must be a string that
+ * outlives the queue (a literal). */
+int hpt__store_write(hpt_store_t *store, const char *sql, int n_params,
+                     const char *const *params, const char *label, bool guarded,
+                     PGresult **result, hpt_error_t *error);
+
+/* Sends every queued write, in one pipelined transaction per 512; with
+ * `durable`, the last one also commits synchronously with the barrier row
+ * (hpt_store_barrier). Keeps the queue when it fails. */
+int hpt__store_batch_flush(hpt_store_t *store, bool durable,
+                           hpt_error_t *error);
+
+/* Drops whatever is queued and frees the queue (closing the store). */
+void hpt__store_batch_discard(hpt_store_t *store);
+
+/* The durability barrier alone (nothing queued): one round trip. */
+int hpt__store_barrier_now(hpt_store_t *store, hpt_error_t *error);
+
+/* Runs `sql` with text parameters (NULL entries are SQL NULL), after
+ * flushing the write queue so that it sees every earlier write. On success,
  * when `result` is not NULL, *result holds the PGresult (caller PQclear()s
  * it); otherwise the result is cleared. On failure *result is NULL and the
  * error carries PostgreSQL's primary message: HPT_EEXIST for a unique

@@ -222,6 +222,9 @@ static int insert_trial_once(hpt_store_t *store, int64_t study_id, int number,
   char id[24], num[16], retry_text[16];
   format_key(study_id, number, id, sizeof id, num, sizeof num);
   snprintf(retry_text, sizeof retry_text, "%d", retry_of);
+  char label[64];
+  snprintf(label, sizeof label, "%s study=%s trial=%s",
+           worker_id ? "start" : "retry", id, num);
   char *names = NULL, *values = NULL, *jsons = NULL;
   int rc = param_arrays(space, params, number, &names, &values, &jsons, error);
   if (rc != HPT_OK)
@@ -229,7 +232,7 @@ static int insert_trial_once(hpt_store_t *store, int64_t study_id, int number,
   const char *row[] = {
       id,    num,    worker_id, retry_of >= 0 ? retry_text : NULL,
       names, values, jsons};
-  rc = hpt__store_exec(
+  rc = hpt__store_write(
       store,
       "WITH t AS (INSERT INTO trials (study_id, number, state, worker_id,"
       " started_at, heartbeat_at, retry_of)"
@@ -242,7 +245,7 @@ static int insert_trial_once(hpt_store_t *store, int64_t study_id, int number,
       " SELECT t.id, p.name, p.value, p.value_json::jsonb FROM t,"
       " unnest($5::text[], $6::float8[], $7::text[])"
       " AS p(name, value, value_json)",
-      7, row, NULL, error);
+      7, row, label, false, NULL, error);
   if (rc == HPT_EEXIST)
     rc = HPT_ERR(error, HPT_EEXIST, "trial %d of study %s already exists",
                  number, id);
@@ -325,11 +328,11 @@ int hpt_store_late_message(hpt_store_t *store, int64_t study_id, int number,
   const char *params[] = {
       id, num, worker_id, kind,
       hpt__store_double_text(value, value_text, sizeof value_text)};
-  return hpt__store_exec(store,
-                         "INSERT INTO late_messages (study_id, number,"
-                         " worker_id, kind, value) SELECT $1, $2, $3, $4, $5"
-                         " WHERE EXISTS (SELECT 1 FROM studies WHERE id = $1)",
-                         5, params, NULL, error);
+  return hpt__store_write(store,
+                          "INSERT INTO late_messages (study_id, number,"
+                          " worker_id, kind, value) SELECT $1, $2, $3, $4, $5"
+                          " WHERE EXISTS (SELECT 1 FROM studies WHERE id = $1)",
+                          5, params, "late message", false, NULL, error);
 }
 
 int hpt_store_trials_running(hpt_store_t *store, int64_t study_id,
@@ -378,16 +381,19 @@ int hpt_store_trial_report(hpt_store_t *store, int64_t study_id, int number,
       id, num, step_text,
       hpt__store_double_text(value, value_text, sizeof value_text)};
   PGresult *result = NULL;
+  char label[64];
+  snprintf(label, sizeof label, "report study=%s trial=%s step=%s", id, num,
+           step_text);
   /* One statement, so the heartbeat and the value land together. */
-  int rc = hpt__store_exec(
+  int rc = hpt__store_write(
       store,
       "WITH t AS (UPDATE trials SET heartbeat_at = now()"
       " WHERE study_id = $1 AND number = $2 RETURNING id)"
       " INSERT INTO trial_intermediate_values (trial_id, step, value)"
       " SELECT id, $3, $4 FROM t ON CONFLICT (trial_id, step)"
       " DO UPDATE SET value = EXCLUDED.value, reported_at = now()",
-      4, params, &result, error);
-  if (rc != HPT_OK)
+      4, params, label, true, &result, error);
+  if (rc != HPT_OK || result == NULL) /* NULL: queued */
     return rc;
   if (strcmp(PQcmdTuples(result), "0") == 0)
     rc = HPT_ERR(error, HPT_ENOTFOUND, "no trial %d in study %s", number, id);
@@ -397,11 +403,20 @@ int hpt_store_trial_report(hpt_store_t *store, int64_t study_id, int number,
 
 int hpt_store_trial_heartbeat(hpt_store_t *store, int64_t study_id, int number,
                               hpt_error_t *error) {
-  return update_trial_in_state(store, study_id, number,
-                               "UPDATE trials SET heartbeat_at = now()"
-                               " WHERE study_id = $1 AND number = $2"
-                               " AND state = 'RUNNING'",
-                               NULL, NULL, error);
+  char id[24], num[16], label[64];
+  format_key(study_id, number, id, sizeof id, num, sizeof num);
+  snprintf(label, sizeof label, "heartbeat study=%s trial=%s", id, num);
+  const char *params[] = {id, num};
+  PGresult *result = NULL;
+  int rc = hpt__store_write(store,
+                            "UPDATE trials SET heartbeat_at = now()"
+                            " WHERE study_id = $1 AND number = $2"
+                            " AND state = 'RUNNING'",
+                            2, params, label, true, &result, error);
+  if (rc == HPT_OK && result != NULL && strcmp(PQcmdTuples(result), "0") == 0)
+    rc = not_running(store, id, num, error);
+  PQclear(result);
+  return rc;
 }
 
 /* One statement: the conditional update (a trial finishes once, whoever
@@ -450,7 +465,10 @@ static int trial_finish_once(hpt_store_t *store, int64_t study_id, int number,
       state == HPT_TRIAL_FAIL ? fail_reason : NULL,
       names,
       values};
-  rc = hpt__store_exec(
+  char label[64];
+  snprintf(label, sizeof label, "finish study=%s trial=%s state=%s", id, num,
+           hpt_trial_state_name(state));
+  rc = hpt__store_write(
       store,
       "WITH t AS (UPDATE trials SET state = $3, value = $4,"
       " duration_s = COALESCE($5::float8, extract(epoch FROM now() -"
@@ -463,8 +481,9 @@ static int trial_finish_once(hpt_store_t *store, int64_t study_id, int number,
       " unnest($7::text[], $8::float8[]) AS m(name, value)"
       " ON CONFLICT (trial_id, name) DO UPDATE SET value = EXCLUDED.value)"
       " SELECT count(*) FROM t",
-      8, params, &result, error);
-  if (rc == HPT_OK && strcmp(PQgetvalue(result, 0, 0), "0") == 0)
+      8, params, label, true, &result, error);
+  if (rc == HPT_OK && result != NULL &&
+      strcmp(PQgetvalue(result, 0, 0), "0") == 0)
     rc = not_running(store, id, num, error);
 out:
   if (names_out != NULL)

@@ -639,3 +639,87 @@ Test(store, summary_best_depends_on_direction) {
                HPT_ENOTFOUND);
   hpt_store_close(&store);
 }
+
+/* ---- group commit: write-behind ------------------------------------------ */
+
+static hpt_store_t *open_group_commit_store(char *url, size_t size) {
+  hpt_store_t *store = open_store_at(url, size);
+  hpt_error_t error;
+  cr_assert_eq(hpt_store_set_synchronous(store, false, &error), HPT_OK, "%s",
+               error.message);
+  return store;
+}
+
+Test(store, queued_writes_land_at_the_barrier_in_order) {
+  char url[1024];
+  hpt_store_t *store = open_group_commit_store(url, sizeof url);
+  int64_t study = create_study(store, "batch", HPT_DIRECTION_MAXIMIZE);
+  hpt_error_t error;
+  for (int i = 0; i < 3; i++)
+    start_trial(store, study, i, 0.01 * (i + 1), 5, 0, NAN);
+  cr_assert_eq(hpt_store_trial_report(store, study, 1, 0, 0.4, &error), HPT_OK);
+  finish_trial(store, study, 0, HPT_TRIAL_COMPLETE, 0.8);
+  /* Queued: another connection sees none of it yet. */
+  expect_one(url, "SELECT count(*) FROM trials", "0");
+  cr_assert_eq(hpt_store_barrier(store, &error), HPT_OK, "%s", error.message);
+  expect_one(url, "SELECT count(*) FROM trials", "3");
+  expect_one(url, "SELECT count(*) FROM trial_params", "9"); /* 3 active */
+  expect_one(url, "SELECT state || ' ' || value FROM trials WHERE number = 0",
+             "COMPLETE 0.8");
+  expect_one(url, "SELECT value FROM trial_intermediate_values", "0.4");
+  /* Any other statement first sends what is queued. */
+  start_trial(store, study, 3, 0.5, 5, 0, NAN);
+  cr_assert_eq(hpt_store_trial_claim(store, study, 3, "w-1", &error),
+               HPT_ESTATE); /* RUNNING, not WAITING: it saw the insert */
+  expect_one(url, "SELECT count(*) FROM trials", "4");
+  hpt_store_close(&store);
+}
+
+Test(store, one_refused_write_does_not_take_the_batch_down) {
+  char url[1024];
+  hpt_store_t *store = open_group_commit_store(url, sizeof url);
+  int64_t study = create_study(store, "refused", HPT_DIRECTION_MAXIMIZE);
+  hpt_error_t error;
+  start_trial(store, study, 0, 0.1, 5, 0, NAN);
+  cr_assert_eq(hpt_store_barrier(store, &error), HPT_OK, "%s", error.message);
+  start_trial(store, study, 1, 0.2, 5, 0, NAN);
+  start_trial(store, study, 0, 0.3, 5, 0, NAN); /* duplicate: refused */
+  finish_trial(store, study, 1, HPT_TRIAL_COMPLETE, 0.7);
+  /* A late finish: its guard matches nothing, which is not an error. */
+  finish_trial(store, study, 5, HPT_TRIAL_COMPLETE, 0.1);
+  cr_assert_eq(hpt_store_barrier(store, &error), HPT_OK, "%s", error.message);
+  expect_one(url,
+             "SELECT string_agg(number || ':' || state, ',' ORDER BY number)"
+             " FROM trials",
+             "0:RUNNING,1:COMPLETE");
+  expect_one(url,
+             "SELECT string_agg(value::text, ',' ORDER BY trial_id)"
+             " FROM trial_params WHERE name = 'lr'",
+             "0.1,0.2");
+  hpt_store_close(&store);
+}
+
+Test(store, queued_writes_survive_a_lost_connection) {
+  char url[1024];
+  hpt_store_t *store = open_group_commit_store(url, sizeof url);
+  int64_t study = create_study(store, "lost", HPT_DIRECTION_MAXIMIZE);
+  hpt_error_t error;
+  for (int i = 0; i < 5; i++)
+    start_trial(store, study, i, 0.1, 5, 0, NAN);
+  finish_trial(store, study, 2, HPT_TRIAL_PRUNED, 0.3);
+  /* Another session ends this store's connection under it. */
+  char *killed = query_one(url, "SELECT count(pg_terminate_backend(pid))"
+                                " FROM pg_stat_activity WHERE datname ="
+                                " current_database() AND pid <>"
+                                " pg_backend_pid()");
+  cr_assert_str_eq(killed, "1");
+  free(killed);
+  cr_assert_eq(hpt_store_barrier(store, &error), HPT_OK, "%s", error.message);
+  expect_one(url, "SELECT count(*) FROM trials", "5");
+  expect_one(url, "SELECT state FROM trials WHERE number = 2", "PRUNED");
+  /* And the connection works on: prepared statements were re-made. */
+  start_trial(store, study, 5, 0.1, 5, 0, NAN);
+  cr_assert_eq(hpt_store_barrier(store, &error), HPT_OK, "%s", error.message);
+  expect_one(url, "SELECT count(*) FROM trials", "6");
+  hpt_store_close(&store);
+}

@@ -146,8 +146,10 @@ int hpt_ensemble_members_load(hpt_store_t *store, size_t n_members,
     return HPT_ERR(error, HPT_EINVAL, "an ensemble needs members");
   hpt_ensemble_predictions_t member;
   int rc = hpt_ensemble_predictions_load(store, trial_ids[0], &member, error);
-  if (rc != HPT_OK)
+  if (rc != HPT_OK) {
+    hpt_error_prefix(error, "member 1 of %zu", n_members);
     return rc;
+  }
   /* The first member's rows become the members' rows (its ids and labels
    * move over); the others' are checked against them. */
   size_t rows = member.n_rows, cells = n_members * rows;
@@ -164,8 +166,10 @@ int hpt_ensemble_members_load(hpt_store_t *store, size_t n_members,
   free(member.probabilities);
   for (size_t m = 1; m < n_members; m++) {
     if ((rc = hpt_ensemble_predictions_load(store, trial_ids[m], &member,
-                                            error)) != HPT_OK)
+                                            error)) != HPT_OK) {
+      hpt_error_prefix(error, "member %zu of %zu", m + 1, n_members);
       break;
+    }
     if (!same_rows(out, &member))
       rc = HPT_ERR(error, HPT_EINVAL,
                    "members were validated on different rows or labels "

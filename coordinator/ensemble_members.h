@@ -68,8 +68,9 @@ typedef struct hpt_ensemble_members {
  * (zeroed first). Every member must have been validated on the same rows,
  * in the same order, with the same labels: else HPT_EINVAL ("members were
  * validated on different rows or labels ..."). Errors of one member are
- * those of hpt_ensemble_predictions_load. On failure `out` is empty. The
- * caller owns the result: hpt_ensemble_members_free. */
+ * those of hpt_ensemble_predictions_load, their message prefixed "member M
+ * of N: " (M counted from 1). On failure `out` is empty. The caller owns
+ * the result: hpt_ensemble_members_free. */
 int hpt_ensemble_members_load(hpt_store_t *store, size_t n_members,
                               const int64_t *trial_ids,
                               hpt_ensemble_members_t *out, hpt_error_t *error);

@@ -1,5 +1,6 @@
 /* store_report.c — see store_report.h: the queries behind `hpt report
- * STUDY --output FILE`, turned into report_html.h's plain structs.
+ * NAME --output FILE`, turned into the plain structs of report_study.h and
+ * report_ensemble.h.
  */
 #include "store_report.h"
 
@@ -216,5 +217,103 @@ int hpt_store_report_load(hpt_store_t *store, const char *study_name,
     rc = load_trials(store, id, report, error);
   if (rc != HPT_OK)
     hpt_report_free(report);
+  return rc;
+}
+
+/* ---- ensembles ------------------------------------------------------------
+ */
+
+/* A text column copied (NULL when SQL NULL: then `ok` is left alone, else
+ * it goes false when memory runs out). */
+static char *text_copy(const PGresult *result, int row, int column, bool *ok) {
+  if (PQgetisnull(result, row, column))
+    return NULL;
+  char *copy = strdup(PQgetvalue(result, row, column));
+  if (copy == NULL)
+    *ok = false;
+  return copy;
+}
+
+/* An integer column; -1 when SQL NULL. */
+static int int_or_minus_one(const PGresult *result, int row, int column) {
+  return PQgetisnull(result, row, column)
+             ? -1
+             : atoi(PQgetvalue(result, row, column));
+}
+
+static int load_members(hpt_store_t *store, const char *id,
+                        hpt_report_ensemble_t *ensemble, hpt_error_t *error) {
+  const char *params[] = {id};
+  PGresult *result = NULL;
+  int rc = hpt__store_exec(store,
+                           "SELECT m.trial_id, m.weight, s.name, t.number,"
+                           " t.value FROM ensemble_members m"
+                           " JOIN trials t ON t.id = m.trial_id"
+                           " JOIN studies s ON s.id = t.study_id"
+                           " WHERE m.ensemble_id = $1 ORDER BY m.position",
+                           1, params, &result, error);
+  if (rc != HPT_OK)
+    return rc;
+  size_t n = (size_t)PQntuples(result);
+  ensemble->members = calloc(n ? n : 1, sizeof *ensemble->members);
+  bool ok = ensemble->members != NULL;
+  for (size_t i = 0; ok && i < n; i++) {
+    hpt_report_member_t *member = &ensemble->members[i];
+    int row = (int)i;
+    member->trial_id = strtoll(PQgetvalue(result, row, 0), NULL, 10);
+    member->weight = hpt__store_get_double(result, row, 1);
+    member->study = text_copy(result, row, 2, &ok);
+    member->number = atoi(PQgetvalue(result, row, 3));
+    member->value = hpt__store_get_double(result, row, 4);
+    ensemble->n_members = i + 1;
+  }
+  PQclear(result);
+  return ok ? HPT_OK : HPT_ERR(error, HPT_ENOMEM, "out of memory");
+}
+
+int hpt_store_report_ensemble_load(hpt_store_t *store, const char *name,
+                                   hpt_report_ensemble_t *ensemble,
+                                   hpt_error_t *error) {
+  memset(ensemble, 0, sizeof *ensemble);
+  const char *params[] = {name};
+  PGresult *result = NULL;
+  int rc = hpt__store_exec(
+      store,
+      "SELECT id, weights_mode, threshold_mode, threshold, n_val, accuracy,"
+      " f1, precision_, recall, roc_auc, tp, fp, tn, fn,"
+      " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"')"
+      " FROM ensembles WHERE name = $1",
+      1, params, &result, error);
+  if (rc != HPT_OK)
+    return rc;
+  if (PQntuples(result) == 0) {
+    PQclear(result);
+    return HPT_ERR(error, HPT_ENOTFOUND, "no ensemble named '%s'", name);
+  }
+  char id[24];
+  snprintf(id, sizeof id, "%s", PQgetvalue(result, 0, 0));
+  bool ok = (ensemble->name = strdup(name)) != NULL;
+  ensemble->weights_mode = text_copy(result, 0, 1, &ok);
+  ensemble->threshold_mode = text_copy(result, 0, 2, &ok);
+  ensemble->threshold = hpt__store_get_double(result, 0, 3);
+  ensemble->n_val = int_or_minus_one(result, 0, 4);
+  hpt_ensemble_metrics_t *m = &ensemble->metrics;
+  m->accuracy = hpt__store_get_double(result, 0, 5);
+  m->f1 = hpt__store_get_double(result, 0, 6);
+  m->precision = hpt__store_get_double(result, 0, 7);
+  m->recall = hpt__store_get_double(result, 0, 8);
+  m->roc_auc = hpt__store_get_double(result, 0, 9);
+  m->log_loss = NAN;
+  m->tp = int_or_minus_one(result, 0, 10);
+  m->fp = int_or_minus_one(result, 0, 11);
+  m->tn = int_or_minus_one(result, 0, 12);
+  m->fn = int_or_minus_one(result, 0, 13);
+  ensemble->created_at = text_copy(result, 0, 14, &ok);
+  PQclear(result);
+  rc = ok ? HPT_OK : HPT_ERR(error, HPT_ENOMEM, "out of memory");
+  if (rc == HPT_OK)
+    rc = load_members(store, id, ensemble, error);
+  if (rc != HPT_OK)
+    hpt_report_ensemble_free(ensemble);
   return rc;
 }

@@ -11,9 +11,9 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "artifact_upload.h"
 #include "log.h"
 #include "objective.h"
-#include "sha256.h"
 #include "wire.h"
 #include "zmq_watch.h"
 
@@ -72,6 +72,17 @@ struct daemon_state {
    * new Hello (the new coordinator adopts the trial and takes the result). */
   uint8_t *pending_result;
   size_t pending_result_length;
+  /* A finished trial's artifact files on their way out (see
+   * artifact_upload.h), paced by the `pump` timer; its TrialComplete
+   * (packed) goes after the last chunk. NULL when none. */
+  hpt_artifact_upload_t *upload;
+  uv_timer_t pump;
+  char upload_dir[64];
+  int64_t upload_study_id;
+  int upload_number;
+  uint8_t *upload_complete;
+  size_t upload_complete_length;
+  uint64_t upload_started_ms;
 };
 
 /* Keeps a copy of a trial result until the next assignment. */
@@ -132,6 +143,9 @@ static void send_hello(daemon_state_t *s) {
   if (s->trial != NULL) {
     hello.current_study_id = s->trial->study_id;
     hello.current_number = s->trial->number;
+  } else if (s->upload != NULL) {
+    hello.current_study_id = s->upload_study_id;
+    hello.current_number = s->upload_number;
   }
   Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
   envelope.body_case = HPT__ENVELOPE__BODY_HELLO;
@@ -141,8 +155,12 @@ static void send_hello(daemon_state_t *s) {
 
 static void send_heartbeat(daemon_state_t *s) {
   Hpt__Heartbeat heartbeat = HPT__HEARTBEAT__INIT;
-  heartbeat.study_id = s->trial ? s->trial->study_id : 0;
-  heartbeat.number = s->trial ? s->trial->number : -1;
+  heartbeat.study_id = s->trial    ? s->trial->study_id
+                       : s->upload ? s->upload_study_id
+                                   : 0;
+  heartbeat.number = s->trial    ? s->trial->number
+                     : s->upload ? s->upload_number
+                                 : -1;
   Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
   envelope.body_case = HPT__ENVELOPE__BODY_HEARTBEAT;
   envelope.heartbeat = &heartbeat;
@@ -201,83 +219,86 @@ static void handle_line(trial_t *t, char *line) {
   }
 }
 
-/* Sends the trial's outcome: PRUNED (killed on a verdict), COMPLETE (exit 0
- * and a value line) or FAIL with the best reason known. */
-#define ARTIFACT_CHUNK_BYTES (256 * 1024)
+/* ---- artifact upload ------------------------------------------------------
+ */
 
-/* Sends one file of the trial's artifact directory in chunks, the last one
- * with the file's SHA-256. */
-static void send_artifact_file(trial_t *t, const char *name) {
-  daemon_state_t *s = t->daemon;
-  char path[128];
-  snprintf(path, sizeof path, "%s/%s", t->artifact_dir, name);
-  FILE *in = fopen(path, "rb");
-  if (in == NULL)
-    return;
-  uint8_t *bytes = NULL;
-  size_t length = 0, capacity = 0, n;
-  do {
-    if (length == capacity) {
-      capacity = capacity ? capacity * 2 : 65536;
-      uint8_t *grown = realloc(bytes, capacity);
-      if (grown == NULL)
-        break;
-      bytes = grown;
-    }
-    n = fread(bytes + length, 1, capacity - length, in);
-    length += n;
-  } while (n > 0);
-  fclose(in);
-  if (bytes == NULL)
-    return;
-  uint8_t digest[HPT_SHA256_BYTES];
-  hpt_sha256(bytes, length, digest);
-  size_t offset = 0;
-  do {
-    size_t size = length - offset < ARTIFACT_CHUNK_BYTES ? length - offset
-                                                         : ARTIFACT_CHUNK_BYTES;
-    Hpt__ArtifactChunk chunk = HPT__ARTIFACT_CHUNK__INIT;
-    chunk.study_id = t->study_id;
-    chunk.number = t->number;
-    chunk.name = (char *)name;
-    chunk.offset = offset;
-    chunk.data.data = bytes + offset;
-    chunk.data.len = size;
-    chunk.total_size = length;
-    chunk.last = offset + size == length;
-    if (chunk.last) {
-      chunk.sha256.data = digest;
-      chunk.sha256.len = sizeof digest;
-    }
-    Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
-    envelope.body_case = HPT__ENVELOPE__BODY_ARTIFACT;
-    envelope.artifact = &chunk;
-    send_envelope(s, &envelope);
-    offset += size;
-  } while (offset < length);
-  free(bytes);
+#define PUMP_INTERVAL_MS 1
+#define PUMP_CHUNKS 64 /* per tick: up to 4 MB */
+
+/* Sends the held TrialComplete (if the socket takes it) and ends the
+ * upload; false when it must wait for room in the queue. */
+static bool finish_upload(daemon_state_t *s, bool force) {
+  hpt_error_t error;
+  if (s->upload_complete != NULL &&
+      hpt_wire_send_packed(s->socket, NULL, s->upload_complete,
+                           s->upload_complete_length, &error) < 0) {
+    if (!force)
+      return false;
+    hpt_log(HPT_LOG_WARN, "send_failed", "body=complete error=\"%s\"",
+            error.message);
+  }
+  double seconds = (double)(uv_now(s->loop) - s->upload_started_ms) / 1000.0;
+  hpt_log(HPT_LOG_INFO, "artifacts_sent",
+          "trial=%d files=%zu bytes=%llu seconds=%.2f%s", s->upload_number,
+          hpt_artifact_upload_files(s->upload),
+          (unsigned long long)hpt_artifact_upload_bytes(s->upload), seconds,
+          force ? " note=\"cut short\"" : "");
+  /* The result is kept until the next assignment (see keep_result). */
+  free(s->pending_result);
+  s->pending_result = s->upload_complete;
+  s->pending_result_length = s->upload_complete_length;
+  s->upload_complete = NULL;
+  hpt_artifact_upload_destroy(&s->upload);
+  hpt_artifact_dir_remove(s->upload_dir);
+  s->upload_dir[0] = '\0';
+  uv_timer_stop(&s->pump);
+  return true;
 }
 
-static void send_artifacts(trial_t *t) {
-  static const char *const names[] = {"model.ngram", "val_predictions.csv"};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    send_artifact_file(t, names[i]);
+static void on_pump(uv_timer_t *timer) {
+  daemon_state_t *s = timer->data;
+  if (s->upload != NULL &&
+      hpt_artifact_upload_pump(s->upload, s->socket, PUMP_CHUNKS) == 1)
+    finish_upload(s, false);
+}
+
+/* Starts sending trial t's artifact files; its TrialComplete follows the
+ * last chunk. The upload takes over the artifact directory. False when it
+ * cannot start (the complete is then sent at once without files). */
+static bool start_upload(daemon_state_t *s, trial_t *t,
+                         const Hpt__Envelope *complete) {
+  hpt_error_t error;
+  size_t length = hpt__envelope__get_packed_size(complete);
+  uint8_t *bytes = malloc(length ? length : 1);
+  if (bytes == NULL ||
+      hpt_artifact_upload_new(t->artifact_dir, t->study_id, t->number,
+                              &s->upload, &error) < 0) {
+    free(bytes);
+    hpt_log(HPT_LOG_WARN, "artifacts_not_sent", "trial=%d error=\"%s\"",
+            t->number, bytes ? error.message : "out of memory");
+    return false;
+  }
+  hpt__envelope__pack(complete, bytes);
+  s->upload_complete = bytes;
+  s->upload_complete_length = length;
+  s->upload_study_id = t->study_id;
+  s->upload_number = t->number;
+  s->upload_started_ms = uv_now(s->loop);
+  snprintf(s->upload_dir, sizeof s->upload_dir, "%s", t->artifact_dir);
+  t->artifact_dir[0] = '\0'; /* the upload removes it */
+  uv_timer_start(&s->pump, on_pump, 0, PUMP_INTERVAL_MS);
+  return true;
 }
 
 /* Removes the trial's artifact directory and what it holds. */
 static void remove_artifacts(trial_t *t) {
-  if (t->artifact_dir[0] == '\0')
-    return;
-  static const char *const names[] = {"model.ngram", "val_predictions.csv"};
-  char path[128];
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    snprintf(path, sizeof path, "%s/%s", t->artifact_dir, names[i]);
-    unlink(path);
-  }
-  rmdir(t->artifact_dir);
+  hpt_artifact_dir_remove(t->artifact_dir);
   t->artifact_dir[0] = '\0';
 }
 
+/* Sends the trial's outcome: PRUNED (killed on a verdict), COMPLETE (exit 0
+ * and a value line; after its artifact files when the study keeps models)
+ * or FAIL with the best reason known. */
 static void report_outcome(trial_t *t) {
   daemon_state_t *s = t->daemon;
   double duration_s = (double)(uv_now(s->loop) - t->started_ms) / 1000.0;
@@ -314,9 +335,8 @@ static void report_outcome(trial_t *t) {
     Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
     envelope.body_case = HPT__ENVELOPE__BODY_COMPLETE;
     envelope.complete = &complete;
-    if (t->artifact_dir[0] != '\0')
-      send_artifacts(t);
-    send_envelope(s, &envelope);
+    if (t->artifact_dir[0] == '\0' || !start_upload(s, t, &envelope))
+      send_envelope(s, &envelope);
     hpt_log(HPT_LOG_INFO, "trial_complete", "trial=%d value=%.6g seconds=%.2f",
             t->number, t->value, duration_s);
     return;
@@ -529,6 +549,14 @@ static bool run_instant_noop(daemon_state_t *s,
 }
 
 static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
+  if (s->upload != NULL) {
+    /* The coordinator has moved on (it failed the trial meanwhile): the
+     * rest of the files would be dropped as late. */
+    hpt_log(HPT_LOG_WARN, "artifacts_abandoned", "trial=%d", s->upload_number);
+    free(s->upload_complete);
+    s->upload_complete = NULL;
+    finish_upload(s, true);
+  }
   if (s->trial == NULL && run_instant_noop(s, assign))
     return;
   if (s->trial != NULL) {
@@ -709,6 +737,9 @@ static void stop_daemon(daemon_state_t *s) {
                 (double)(uv_now(s->loop) - t->started_ms) / 1000.0, true);
     uv_process_kill(&t->process, SIGKILL);
   }
+  if (s->upload != NULL)
+    finish_upload(s, true); /* the result goes, the rest of the files not */
+  uv_close((uv_handle_t *)&s->pump, NULL);
   uv_timer_stop(&s->heartbeat);
   uv_close((uv_handle_t *)&s->heartbeat, NULL);
   uv_close((uv_handle_t *)&s->sigint, NULL);
@@ -763,6 +794,8 @@ int hpt_worker_run(const hpt_worker_config_t *config, hpt_error_t *error) {
     goto out_socket;
   uv_timer_init(&loop, &s->heartbeat);
   s->heartbeat.data = s;
+  uv_timer_init(&loop, &s->pump);
+  s->pump.data = s;
   uv_timer_start(&s->heartbeat, on_heartbeat, s->heartbeat_ms, s->heartbeat_ms);
   uv_signal_init(&loop, &s->sigint);
   uv_signal_init(&loop, &s->sigterm);
@@ -789,5 +822,7 @@ out_context:
 out_loop:
   uv_loop_close(&loop);
   free(s->pending_result);
+  free(s->upload_complete);
+  hpt_artifact_upload_destroy(&s->upload);
   return rc;
 }

@@ -35,6 +35,13 @@
  * folds): train_loss, val_loss (last epoch), best_epoch, epochs_run,
  * samples_per_second (training only), n_train, n_val, seconds (wall time
  * of the whole call).
+ *
+ * Kept models (call->artifact_dir, one split only): the weights of the
+ * best epoch (not the last) as a Hugging Face folder (classifier.h:
+ * config.json with id2label NON_EXTREMIST / EXTREMIST, model.safetensors,
+ * the tokenizer files) and val_predictions.csv (ID, label, probability of
+ * EXTREMIST; the best epoch's, in the split's order, as the ngram
+ * objective writes it). With folds nothing is kept (a warning).
  */
 #include <errno.h>
 #include <math.h>
@@ -45,6 +52,7 @@
 #include <unistd.h>
 
 #include "augment.h"
+#include "classifier.h"
 #include "dataset.h"
 #include "json.h"
 #include "log.h"
@@ -54,8 +62,6 @@
 #include "objective_common.h"
 #include "split.h"
 #include "text_clean.h"
-#include "tokenizer_bpe.h"
-#include "tokenizer_wordpiece.h"
 #include "train.h"
 
 #define NAME "objective transformer"
@@ -208,80 +214,6 @@ static int read_settings(const hpt_options_t *options, settings_t *s,
   return 0;
 }
 
-/* ---- tokenizer from the model folder ------------------------------------ */
-
-typedef struct tokenizer {
-  hpt_wordpiece_t *wp;
-  hpt_bpe_t *bpe;
-} tokenizer_t;
-
-static int wp_encode(const void *t, const char *text, size_t max_length,
-                     hpt_token_ids_t *out, hpt_error_t *error) {
-  return hpt_wordpiece_encode(t, text, max_length, out, error);
-}
-
-static int bpe_encode(const void *t, const char *text, size_t max_length,
-                      hpt_token_ids_t *out, hpt_error_t *error) {
-  return hpt_bpe_encode(t, text, max_length, out, error);
-}
-
-static const char *in_dir(char *buf, size_t size, const char *dir,
-                          const char *file) {
-  snprintf(buf, size, "%s/%s", dir, file);
-  return buf;
-}
-
-/* vocab.txt's lowercasing from tokenizer_config.json (default: true). */
-static int load_vocab_txt(const char *dir, hpt_wordpiece_t **out,
-                          hpt_error_t *error) {
-  char path[4096];
-  hpt_wordpiece_options_t options;
-  hpt_wordpiece_options_default(&options);
-  json_t *config = NULL;
-  if (hpt_json_load_file(
-          in_dir(path, sizeof path, dir, "tokenizer_config.json"), 0, &config,
-          NULL) == 0) {
-    bool lower;
-    if (hpt_json_member_bool(config, "do_lower_case", "tokenizer_config.json",
-                             &lower, NULL) == 0)
-      options.lowercase = lower;
-  }
-  int rc = hpt_wordpiece_load_vocab(in_dir(path, sizeof path, dir, "vocab.txt"),
-                                    &options, out, error);
-  json_decref(config);
-  return rc;
-}
-
-static int tokenizer_load(const char *dir, const hpt_model_config_t *config,
-                          tokenizer_t *tok, hpt_train_encoder_t *enc,
-                          hpt_error_t *error) {
-  char a[4096], b[4096];
-  int rc;
-  if (config->model_type == HPT_MODEL_ROBERTA) {
-    if ((rc = hpt_bpe_load(in_dir(a, sizeof a, dir, "vocab.json"),
-                           in_dir(b, sizeof b, dir, "merges.txt"), &tok->bpe,
-                           error)) != 0)
-      return rc;
-    enc->encode = bpe_encode;
-    enc->tokenizer = tok->bpe;
-    enc->pad_id = hpt_bpe_pad_id(tok->bpe);
-    return 0;
-  }
-  if (access(in_dir(a, sizeof a, dir, "tokenizer.json"), R_OK) == 0)
-    rc = hpt_wordpiece_load_json(a, &tok->wp, error);
-  else if (access(in_dir(a, sizeof a, dir, "vocab.txt"), R_OK) == 0)
-    rc = load_vocab_txt(dir, &tok->wp, error);
-  else
-    return HPT_ERR(error, HPT_ENOTFOUND,
-                   NAME ": %s has neither tokenizer.json nor vocab.txt", dir);
-  if (rc != 0)
-    return rc;
-  enc->encode = wp_encode;
-  enc->tokenizer = tok->wp;
-  enc->pad_id = hpt_wordpiece_pad_id(tok->wp);
-  return 0;
-}
-
 /* ---- splits ------------------------------------------------------------- */
 
 /* Stratified k-fold: each class (ascending label order) is shuffled with
@@ -346,11 +278,13 @@ static void on_epoch(void *user, int epoch, double val_accuracy,
     state->call->report(state->call->user, epoch, val_accuracy);
 }
 
-/* Loads a fresh model, trains it on `tr`, evaluates on `va`. */
+/* Loads a fresh model, trains it on `tr`, evaluates on `va`; with
+ * `artifact_dir`, saves the trained model there (classifier.h). */
 static int train_once(const settings_t *s, const hpt_train_encoder_t *enc,
                       const hpt_train_options_t *o, const part_t *tr,
                       const part_t *va, run_state_t *state,
-                      hpt_train_result_t *result, hpt_error_t *error) {
+                      const char *artifact_dir, hpt_train_result_t *result,
+                      hpt_error_t *error) {
   hpt_model_t *model = NULL;
   int rc = hpt_model_load(s->model, (uint64_t)s->data.seed, &model, error);
   if (rc != 0) {
@@ -361,8 +295,45 @@ static int train_once(const settings_t *s, const hpt_train_encoder_t *enc,
   hpt_train_data_t val = {va->texts, va->labels, va->n};
   rc = hpt_train_run(model, enc, &train, &val, o, on_epoch, state, result,
                      error);
+  if (rc == 0 && artifact_dir != NULL) {
+    /* The dataset's labels (dataset.h: 0 NON_EXTREMIST, 1 EXTREMIST) name
+     * the head's outputs; a wider pretrained head keeps LABEL_<i>. */
+    const hpt_model_config_t *config = hpt_model_config(model);
+    const char *labels[64];
+    int K = config->num_labels < 64 ? config->num_labels : 64;
+    for (int i = 0; i < K; i++)
+      labels[i] = hpt_dataset_label_name(i) ? hpt_dataset_label_name(i)
+                                            : config->id2label[i];
+    rc = hpt_classifier_save(model, s->model, labels, enc->max_length,
+                             artifact_dir, error);
+  }
   hpt_model_destroy(&model);
   return rc;
+}
+
+/* val_predictions.csv as the ngram objective writes it (ID, label,
+ * probability of EXTREMIST), one row per validation row in the split's
+ * order, so that ensembles line the members up row by row. pos_of[row] is
+ * the row's index in the validation part; probs is (n_val, K). */
+static int save_predictions(const char *dir, const hpt_dataset_t *ds,
+                            const size_t *val_rows, size_t n_val,
+                            const int *pos_of, const float *probs, int K,
+                            hpt_error_t *error) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/val_predictions.csv", dir);
+  FILE *out = fopen(path, "w");
+  if (out == NULL)
+    return HPT_ERR(error, HPT_EIO, "%s: cannot write", path);
+  fprintf(out, "ID,label,probability\n");
+  for (size_t i = 0; i < n_val; i++) {
+    size_t row = val_rows[i];
+    fprintf(out, "%s,%d,%.9g\n", ds->ids[row], ds->labels[row],
+            (double)probs[(size_t)pos_of[row] * (size_t)K +
+                          HPT_DATASET_LABEL_EXTREMIST]);
+  }
+  if (ferror(out) | (fclose(out) != 0))
+    return HPT_ERR(error, HPT_EIO, "%s: write failed", path);
+  return 0;
 }
 
 int hpt_objective_transformer_run(const hpt_objective_call_t *call,
@@ -372,8 +343,10 @@ int hpt_objective_transformer_run(const hpt_objective_call_t *call,
   hpt_train_options_t options;
   settings_t s;
   hpt_model_config_t config = {0};
-  tokenizer_t tok = {0};
+  hpt_classifier_tokenizer_t tok = {0};
   hpt_train_encoder_t enc = {0};
+  hpt_split_t split = {0};
+  float *val_probs = NULL;
   hpt_augment_t *aug = NULL;
   hpt_dataset_t *ds = NULL;
   char **texts = NULL;
@@ -400,10 +373,12 @@ int hpt_objective_transformer_run(const hpt_objective_call_t *call,
   char path[4096];
   snprintf(path, sizeof path, "%s/config.json", s.model);
   if ((rc = hpt_model_config_load(path, &config, error)) != 0 ||
-      (rc = tokenizer_load(s.model, &config, &tok, &enc, error)) != 0) {
+      (rc = hpt_classifier_tokenizer_load(s.model, &config, &tok, error)) !=
+          0) {
     hpt_error_prefix(error, NAME ": model %s", s.model);
     goto out;
   }
+  enc = tok.encoder;
   enc.max_length = (size_t)s.max_length;
   if (s.augment) {
     if ((rc = hpt_augment_new(NULL, &aug, error)) != 0)
@@ -433,7 +408,6 @@ int hpt_objective_transformer_run(const hpt_objective_call_t *call,
     kfold_assign(ds->labels, ds->n_rows, n_parts, (uint64_t)s.data.seed,
                  fold_of, scratch);
   } else {
-    hpt_split_t split = {0};
     if ((rc = hpt_split_stratified(ds->labels, ds->n_rows, s.data.val_fraction,
                                    (uint64_t)s.data.seed, &split, error)) != 0)
       goto out;
@@ -441,7 +415,23 @@ int hpt_objective_transformer_run(const hpt_objective_call_t *call,
       fold_of[i] = 1;
     for (size_t i = 0; i < split.n_val; i++)
       fold_of[split.val[i]] = 0;
-    hpt_split_close(&split);
+  }
+
+  /* Kept models: the best epoch's weights and validation probabilities
+   * (one split only; k models of k folds are not one model). */
+  const char *artifact_dir = n_parts == 1 ? call->artifact_dir : NULL;
+  if (call->artifact_dir != NULL && n_parts > 1)
+    hpt_log(HPT_LOG_WARN, "transformer_no_artifacts",
+            "reason=\"folds %d: no single model to keep\"", n_parts);
+  if (artifact_dir != NULL) {
+    val_probs = malloc((split.n_val ? split.n_val : 1) *
+                       (size_t)config.num_labels * sizeof *val_probs);
+    if (val_probs == NULL) {
+      rc = HPT_ERR(error, HPT_ENOMEM, NAME ": out of memory");
+      goto out;
+    }
+    options.restore_best = true;
+    options.val_probabilities = val_probs;
   }
 
   double sum_value = 0, sum_train_loss = 0, sum_val_loss = 0, sum_sps = 0;
@@ -468,11 +458,19 @@ int hpt_objective_transformer_run(const hpt_objective_call_t *call,
         (rc = part_take(&va, texts, ds->labels, rows_va, n_va, error)) != 0)
       goto out;
     hpt_train_result_t r;
-    if ((rc = train_once(&s, &enc, &options, &tr, &va, &state, &r, error)) !=
-        0) {
+    if ((rc = train_once(&s, &enc, &options, &tr, &va, &state, artifact_dir, &r,
+                         error)) != 0) {
       if (n_parts > 1)
         hpt_error_prefix(error, "fold %d", part + 1);
       goto out;
+    }
+    if (artifact_dir != NULL) {
+      for (size_t j = 0; j < n_va; j++)
+        scratch[rows_va[j]] = (int)j;
+      if ((rc = save_predictions(artifact_dir, ds, split.val, split.n_val,
+                                 scratch, val_probs, config.num_labels,
+                                 error)) != 0)
+        goto out;
     }
     if (n_parts > 1 && call->report != NULL)
       call->report(call->user, part + 1, r.best_val_accuracy);
@@ -497,6 +495,8 @@ int hpt_objective_transformer_run(const hpt_objective_call_t *call,
   hpt_objective_add_metric(result, "seconds", hpt_objective_now() - started);
 
 out:
+  free(val_probs);
+  hpt_split_close(&split);
   part_close(&tr);
   part_close(&va);
   free(rows_tr);
@@ -509,8 +509,7 @@ out:
   free(texts);
   hpt_dataset_destroy(&ds);
   hpt_augment_destroy(&aug);
-  hpt_wordpiece_destroy(&tok.wp);
-  hpt_bpe_destroy(&tok.bpe);
+  hpt_classifier_tokenizer_close(&tok);
   hpt_model_config_close(&config);
   return rc;
 }

@@ -1,6 +1,13 @@
 /* main.c — hpt-worker: the worker daemon, and (as `hpt-worker run-trial`)
  * the trial process it spawns for each trial.
  *
+ * GPUs: `--device cuda:N` is checked by running `hpt-worker device-info
+ * cuda:N` as a child process, so the daemon itself never initialises CUDA
+ * (a CUDA fault can then only take down a child). Its one line gives the
+ * device name and memory for the Hello ("cuda:0 NVIDIA H200 139GiB",
+ * --memory-gb defaulting to the device's memory); HPT_DEVICE=cuda:N goes
+ * into the environment that trial processes inherit.
+ *
  * Exit codes: 0 stopped by a signal; 1 runtime error (cannot connect,
  * refused by the coordinator); 2 usage error.
  */
@@ -8,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
 #include <zmq.h>
 
 #include "daemon.h"
+#include "gpu_model.h"
 #include "log.h"
 #include "trial_process.h"
 #include "wire.h"
@@ -21,13 +30,15 @@ static const char usage[] =
     "usage: hpt-worker --connect ENDPOINT [options]\n"
     "       hpt-worker run-trial --setting KEY=VALUE ... --param NAME=VALUE "
     "...\n"
+    "       hpt-worker device-info cuda:N   (one line: name, GiB total, "
+    "GiB free)\n"
     "\n"
     "Runs trials for an hpt coordinator until stopped (SIGINT/SIGTERM).\n"
     "\n"
     "options:\n"
     "  --connect ENDPOINT   coordinator, e.g. tcp://head-node:5555 (required)\n"
     "  --id ID              worker id (default: <hostname>-<pid>)\n"
-    "  --device DEVICE      cpu (default)\n"
+    "  --device DEVICE      cpu (default) or cuda:N (builds with CUDA)\n"
     "  --tag TAG            a capability studies may require (repeatable)\n"
     "  --memory-gb GB       memory to advertise (studies may require it)\n"
     "  --exit-with-parent   stop when the process that started this one dies\n"
@@ -45,9 +56,72 @@ static const char usage[] =
     "\n"
     "exit status: 0 stopped by a signal, 1 runtime error, 2 usage error\n";
 
+/* `hpt-worker device-info cuda:N`: prints "NAME\tTOTAL_GIB\tFREE_GIB" and
+ * exits 0, or one error line on stderr and exits 1. Runs in a child of
+ * the daemon (see the top of this file). */
+static int device_info_main(const char *device) {
+  hpt_error_t error = {0};
+  int ordinal = -1;
+  hpt_gpu_device_info_t info;
+  if (hpt_gpu_device_parse(device, &ordinal, &error) != 0 || ordinal < 0 ||
+      hpt_gpu_device_info(ordinal, &info, &error) != 0) {
+    fprintf(stderr, "hpt-worker: --device %s: %s\n", device,
+            error.message[0] ? error.message : "not a CUDA device");
+    return 1;
+  }
+  printf("%s\t%.1f\t%.1f\n", info.name, (double)info.total_bytes / (1 << 30),
+         (double)info.free_bytes / (1 << 30));
+  return 0;
+}
+
+/* Runs `program device-info device` and reads its line into name, *total
+ * and *free_gib. 0, or -1 with the child's reason in why. */
+static int query_device(const char *program, const char *device, char *name,
+                        size_t size, double *total, double *free_gib, char *why,
+                        size_t why_size) {
+  snprintf(why, why_size, "no usable CUDA device");
+  int fds[2];
+  if (pipe(fds) != 0)
+    return -1;
+  pid_t pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    execl(program, program, "device-info", device, (char *)NULL);
+    _exit(127);
+  }
+  close(fds[1]);
+  char line[512] = {0};
+  size_t got = 0;
+  ssize_t n;
+  while (got < sizeof line - 1 &&
+         (n = read(fds[0], line + got, sizeof line - 1 - got)) > 0)
+    got += (size_t)n;
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  line[strcspn(line, "\n")] = '\0';
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (line[0] != '\0')
+      snprintf(why, why_size, "%s", line);
+    return -1;
+  }
+  char *tab = strchr(line, '\t');
+  if (tab == NULL || sscanf(tab + 1, "%lf\t%lf", total, free_gib) != 2)
+    return -1;
+  snprintf(name, size, "%.*s", (int)(tab - line), line);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "run-trial") == 0)
     return hpt_trial_process_main(argc - 1, argv + 1);
+  if (argc == 3 && strcmp(argv[1], "device-info") == 0)
+    return device_info_main(argv[2]);
   hpt_log_set_process("hpt-worker");
   hpt_worker_config_t config = {.device = "cpu"};
   const char *tags[16];
@@ -115,9 +189,15 @@ int main(int argc, char **argv) {
     fprintf(stderr, "hpt-worker: --connect ENDPOINT is required\n");
     return 2;
   }
-  if (strcmp(config.device, "cpu") != 0) {
+  int ordinal = -1;
+  if (hpt_gpu_device_parse(config.device, &ordinal, &error) != 0) {
+    fprintf(stderr, "hpt-worker: --device: %s\n", error.message);
+    return 2;
+  }
+  if (ordinal >= 0 && !hpt_gpu_built()) {
     fprintf(stderr,
-            "hpt-worker: --device %s: only 'cpu' is supported by this build\n",
+            "hpt-worker: --device %s: this hpt-worker was built without "
+            "CUDA; only 'cpu' is supported\n",
             config.device);
     return 2;
   }
@@ -173,6 +253,29 @@ int main(int argc, char **argv) {
     return 1;
   }
   config.trial_program = program;
+  char device_line[400];
+  if (ordinal >= 0) {
+    char name[256], why[512];
+    double total = 0, free_gib = 0;
+    if (query_device(program, config.device, name, sizeof name, &total,
+                     &free_gib, why, sizeof why) != 0) {
+      /* the child's line already reads "hpt-worker: --device ...: ..." */
+      fprintf(stderr, "%s\n", why);
+      return 1;
+    }
+    snprintf(device_line, sizeof device_line, "cuda:%d %s %.0fGiB", ordinal,
+             name, total);
+    hpt_log(HPT_LOG_INFO, "gpu",
+            "device=cuda:%d name=\"%s\" total_gib=%.1f "
+            "free_gib=%.1f",
+            ordinal, name, total, free_gib);
+    char env[32];
+    snprintf(env, sizeof env, "cuda:%d", ordinal);
+    setenv("HPT_DEVICE", env, 1);
+    if (config.memory_gb == 0)
+      config.memory_gb = total;
+    config.device = device_line;
+  }
   int rc = hpt_worker_run(&config, &error);
   explicit_bzero(curve.secret_key, sizeof curve.secret_key);
   if (rc < 0) {

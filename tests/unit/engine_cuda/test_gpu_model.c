@@ -1,0 +1,448 @@
+/* test_gpu_model.c — the CUDA backend (worker/engine/cuda/) against the
+ * CPU engine, which is the reference (layers_cpu.c, itself checked
+ * against PyTorch by tests/unit/engine/test_model_*.c):
+ *
+ *   parity     logits, loss and every gradient of the four tiny fixture
+ *              models (tests/fixtures/tiny-*: BERT, DistilBERT, ELECTRA
+ *              with embeddings_project, RoBERTa) on their reference batch,
+ *              eval mode, label smoothing on, in fp32, bf16 and fp16; and
+ *              MiniLM when models/all-MiniLM-L6-v2 is present
+ *   adamw      one AdamW step (layer-wise lr decay, weight decay, clipping
+ *              active) against hpt_optimizer_step
+ *   scaler     fp16 loss scaling: an injected inf skips the step, halves
+ *              the scale and leaves the weights alone; a clean step then
+ *              applies
+ *   graphs     the same batch eagerly, captured and replayed gives the
+ *              same logits bit for bit
+ *
+ * Measure: max |gpu - cpu| / max |cpu| per tensor. Tensors whose largest
+ * CPU gradient is under 1e-4 x the model's largest are analytically zero
+ * (attention key biases: softmax ignores a constant per row) and hold only
+ * rounding noise; they are measured against that floor instead.
+ *
+ * Tolerances:
+ *   fp32  1e-4: same formulas, different summation orders (cuBLASLt's
+ *         split-K, warp reductions) in fp32; seen differences are ~1e-6.
+ *   bf16  5e-2: bf16 keeps 8 mantissa bits, so every rounding of an
+ *         activation or weight copy is off by up to 2^-9 = 2e-3 relative;
+ *         dot products accumulate in fp32, so they add no error beyond
+ *         their rounded inputs, but each layer rounds its activations a
+ *         few times (GEMM outputs, LayerNorm outputs, probabilities) and
+ *         gradients pass through ~10 such roundings per layer on the way
+ *         back: errors of 1e-2 relative to the tensor's largest value
+ *         are expected, and 5e-2 leaves room without hiding a wrong
+ *         formula (a wrong one is off by O(1)).
+ *   fp16  2e-2: 11 mantissa bits (2^-12 = 2.4e-4 per rounding), same
+ *         argument.
+ *
+ * A plain C program (no criterion), so ops/gpu-check can run it on a GPU
+ * host without hpt's Debian libraries. Exit 0 all passed, 1 a failure,
+ * 77 skipped (no CUDA build or no device; ctest's SKIP_RETURN_CODE).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gpu_model.h"
+#include "model.h"
+#include "optimizer.h"
+#include "safetensors.h"
+
+static int failures, checks;
+
+#define CHECK(cond, ...)                                                       \
+  do {                                                                         \
+    checks++;                                                                  \
+    if (!(cond)) {                                                             \
+      failures++;                                                              \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__);                              \
+      printf(__VA_ARGS__);                                                     \
+      printf("\n");                                                            \
+    }                                                                          \
+  } while (0)
+
+static hpt_error_t err;
+static void die(const char *what) {
+  printf("FAIL %s: %s\n", what, err.message);
+  exit(1);
+}
+
+static const char *src_path(const char *rel) {
+  static char buf[8][4096];
+  static int slot;
+  const char *src = getenv("HPT_SOURCE_DIR");
+  char *b = buf[slot++ % 8];
+  snprintf(b, 4096, "%s/%s", src ? src : ".", rel);
+  return b;
+}
+
+/* ---- the reference batch of a fixture ----------------------------------- */
+
+typedef struct {
+  hpt_safetensors_t *st;
+  hpt_model_batch_t batch;
+  float eps;
+} fixture_batch_t;
+
+static const void *tensor(fixture_batch_t *f, const char *name) {
+  const hpt_safetensors_tensor_t *t = hpt_safetensors_find(f->st, name);
+  return t ? t->data : NULL;
+}
+
+static void batch_open(fixture_batch_t *f, const char *path) {
+  memset(f, 0, sizeof *f);
+  if (hpt_safetensors_open(path, &f->st, &err) != 0)
+    die(path);
+  const hpt_safetensors_tensor_t *ids =
+      hpt_safetensors_find(f->st, "input_ids");
+  if (!ids)
+    die("input_ids");
+  f->batch.B = (int)ids->shape[0];
+  f->batch.T = (int)ids->shape[1];
+  f->batch.input_ids = ids->data;
+  f->batch.attention_mask = tensor(f, "attention_mask");
+  f->batch.token_type_ids = tensor(f, "token_type_ids");
+  f->batch.labels = tensor(f, "labels");
+  const float *eps = tensor(f, "label_smoothing");
+  f->eps = eps ? eps[0] : 0.0f;
+}
+
+/* ---- comparisons -------------------------------------------------------- */
+
+static double rel_diff(const float *a, const float *b, size_t n,
+                       double *max_ref, double *max_abs) {
+  double d = 0.0, m = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    double x = fabs((double)a[i] - b[i]);
+    if (isnan(x))
+      x = INFINITY;
+    d = fmax(d, x);
+    m = fmax(m, fabs(b[i]));
+  }
+  if (max_ref)
+    *max_ref = m;
+  if (max_abs)
+    *max_abs = d;
+  return m > 0.0 ? d / m : d;
+}
+
+/* CPU forward + backward (eval mode, the fixture's smoothing). */
+static void cpu_pass(hpt_model_t *m, const fixture_batch_t *f) {
+  hpt_model_mode_t mode = {.train = false, .label_smoothing = f->eps};
+  if (hpt_model_forward(m, &f->batch, &mode, &err) != 0)
+    die("cpu forward");
+  hpt_model_zero_grad(m);
+  if (hpt_model_backward(m, &err) != 0)
+    die("cpu backward");
+}
+
+static void gpu_pass(hpt_gpu_model_t *g, const fixture_batch_t *f) {
+  hpt_gpu_mode_t mode = {.train = false, .label_smoothing = f->eps};
+  if (hpt_gpu_model_zero_grad(g, &err) != 0 ||
+      hpt_gpu_model_forward(g, &f->batch, &mode, &err) != 0 ||
+      hpt_gpu_model_backward(g, 1.0f, &err) != 0 ||
+      hpt_gpu_model_sync(g, &err) != 0)
+    die("gpu pass");
+}
+
+/* Logits, loss and every gradient of `dir` in precision amp. */
+static void parity(const char *name, const char *dir, const char *ref,
+                   hpt_gpu_amp_t amp, double tol) {
+  fixture_batch_t f;
+  batch_open(&f, ref);
+  hpt_model_t *cpu = NULL, *back = NULL;
+  if (hpt_model_load(dir, 1, &cpu, &err) != 0 ||
+      hpt_model_load(dir, 1, &back, &err) != 0)
+    die(dir);
+  cpu_pass(cpu, &f);
+  /* fp16: a modest loss scale, so one pass cannot overflow (the scaler
+   * test below covers overflow) */
+  hpt_gpu_options_t opts = {
+      .device = 0, .amp = amp, .graphs = true, .loss_scale = 1024.0f};
+  hpt_gpu_model_t *g = NULL;
+  if (hpt_gpu_model_new(cpu, &opts, &g, &err) != 0)
+    die("gpu model");
+  gpu_pass(g, &f);
+
+  int B = f.batch.B, K = hpt_model_config(cpu)->num_labels;
+  float *logits = malloc(sizeof(float) * (size_t)B * K), loss = 0;
+  if (hpt_gpu_model_read_outputs(g, logits, &loss, &err) != 0 ||
+      hpt_gpu_model_read_params(g, back, false, &err) != 0)
+    die("gpu read");
+  double d_logits =
+      rel_diff(logits, hpt_model_logits(cpu), (size_t)B * K, NULL, NULL);
+  double d_loss =
+      fabs(loss - hpt_model_loss(cpu)) / fmax(1e-6, fabs(hpt_model_loss(cpu)));
+  CHECK(d_logits <= tol, "%s %s logits rel diff %g > %g", name,
+        hpt_gpu_amp_name(amp), d_logits, tol);
+  CHECK(d_loss <= tol, "%s %s loss %g vs %g", name, hpt_gpu_amp_name(amp),
+        (double)loss, (double)hpt_model_loss(cpu));
+
+  size_t n = hpt_model_param_count(cpu), noise = 0;
+  double floor = 0.0, worst = 0.0;
+  const char *worst_name = "";
+  for (size_t i = 0; i < n; i++) {
+    const hpt_model_param_t *p = hpt_model_param_at(cpu, i);
+    for (size_t j = 0; j < p->numel; j++)
+      floor = fmax(floor, 1e-4 * fabs(p->grad[j]));
+  }
+  for (size_t i = 0; i < n; i++) {
+    const hpt_model_param_t *p = hpt_model_param_at(cpu, i);
+    const hpt_model_param_t *q = hpt_model_param_at(back, i);
+    double max_ref = 0, max_abs = 0;
+    double d = rel_diff(q->grad, p->grad, p->numel, &max_ref, &max_abs);
+    if (max_ref < floor) {
+      d = max_abs / floor;
+      noise++;
+    } else if (d > worst) {
+      worst = d;
+      worst_name = p->name;
+    }
+    CHECK(d <= tol, "%s %s grad %s rel diff %g > %g (abs %g)", name,
+          hpt_gpu_amp_name(amp), p->name, d, tol, max_abs);
+  }
+  printf("parity %-15s %-4s logits %.2e loss %.2e grads %2zu worst %.2e "
+         "(%s), %zu noise-only; tol %.0e\n",
+         name, hpt_gpu_amp_name(amp), d_logits, d_loss, n, worst, worst_name,
+         noise, tol);
+  free(logits);
+  hpt_gpu_model_destroy(&g);
+  hpt_model_destroy(&cpu);
+  hpt_model_destroy(&back);
+  hpt_safetensors_close(&f.st);
+}
+
+/* ---- AdamW ----------------------------------------------------------- */
+
+static void adamw(void) {
+  const char *dir = src_path("tests/fixtures/tiny-bert");
+  fixture_batch_t f;
+  batch_open(&f, src_path("tests/fixtures/tiny-bert/reference.safetensors"));
+  hpt_model_t *cpu = NULL, *back = NULL, *init = NULL;
+  if (hpt_model_load(dir, 1, &cpu, &err) != 0 ||
+      hpt_model_load(dir, 1, &back, &err) != 0 ||
+      hpt_model_load(dir, 1, &init, &err) != 0)
+    die(dir);
+  hpt_optimizer_options_t o;
+  hpt_optimizer_defaults(&o);
+  o.lr_backbone = 1e-3;
+  o.lr_head = 3e-3;
+  o.layer_decay = 0.8;
+  o.weight_decay = 0.05;
+  o.max_grad_norm = 0.05; /* small enough to clip */
+  o.warmup_steps = 0;
+  o.total_steps = 10;
+  hpt_optimizer_t *opt = NULL;
+  if (hpt_optimizer_new(cpu, &o, &opt, &err) != 0)
+    die("optimizer");
+  hpt_gpu_options_t opts = {.device = 0, .amp = HPT_GPU_AMP_OFF};
+  hpt_gpu_model_t *g = NULL;
+  if (hpt_gpu_model_new(cpu, &opts, &g, &err) != 0 ||
+      hpt_gpu_model_optimizer_init(g, &o, &err) != 0)
+    die("gpu model");
+  double cpu_norm = 0;
+  for (int step = 0; step < 2; step++) {
+    cpu_pass(cpu, &f);
+    if (hpt_optimizer_step(opt, &cpu_norm, &err) != 0)
+      die("cpu step");
+    gpu_pass(g, &f);
+    if (hpt_gpu_model_step(g, &err) != 0)
+      die("gpu step");
+  }
+  hpt_gpu_step_info_t info;
+  if (hpt_gpu_model_step_info(g, &info, &err) != 0 ||
+      hpt_gpu_model_read_params(g, back, true, &err) != 0)
+    die("gpu read");
+  CHECK(fabs(info.grad_norm - cpu_norm) <= 1e-4 * cpu_norm,
+        "adamw grad norm %g vs %g", info.grad_norm, cpu_norm);
+  CHECK(info.applied == 2 && !info.skipped, "adamw applied %ld", info.applied);
+  /* compare the updates (value - initial), tensor by tensor */
+  double worst = 0;
+  size_t n = hpt_model_param_count(cpu), compared = 0;
+  for (size_t i = 0; i < n; i++) {
+    const hpt_model_param_t *p = hpt_model_param_at(cpu, i);
+    const hpt_model_param_t *q = hpt_model_param_at(back, i);
+    const hpt_model_param_t *s = hpt_model_param_at(init, i);
+    float *dc = malloc(sizeof(float) * p->numel);
+    float *dg = malloc(sizeof(float) * p->numel);
+    for (size_t j = 0; j < p->numel; j++) {
+      dc[j] = p->value[j] - s->value[j];
+      dg[j] = q->value[j] - s->value[j];
+    }
+    /* noise-only gradients (see the top) give noise-only Adam updates */
+    bool noise = strstr(p->name, "key.bias") != NULL;
+    double d = rel_diff(dg, dc, p->numel, NULL, NULL);
+    if (!noise) {
+      CHECK(d <= 1e-3, "adamw %s update rel diff %g", p->name, d);
+      worst = fmax(worst, d);
+      compared++;
+    }
+    free(dc);
+    free(dg);
+  }
+  printf("adamw   tiny-bert       2 steps, norm %.4g vs %.4g, %zu tensors' "
+         "updates within %.2e (tol 1e-3)\n",
+         info.grad_norm, cpu_norm, compared, worst);
+  hpt_optimizer_destroy(&opt);
+  hpt_gpu_model_destroy(&g);
+  hpt_model_destroy(&cpu);
+  hpt_model_destroy(&back);
+  hpt_model_destroy(&init);
+  hpt_safetensors_close(&f.st);
+}
+
+/* ---- GradScaler ------------------------------------------------------ */
+
+static void scaler(void) {
+  const char *dir = src_path("tests/fixtures/tiny-roberta");
+  fixture_batch_t f;
+  batch_open(&f, src_path("tests/fixtures/tiny-roberta/reference.safetensors"));
+  hpt_model_t *m = NULL, *back = NULL;
+  if (hpt_model_load(dir, 1, &m, &err) != 0 ||
+      hpt_model_load(dir, 1, &back, &err) != 0)
+    die(dir);
+  hpt_optimizer_options_t o;
+  hpt_optimizer_defaults(&o);
+  o.total_steps = 10;
+  hpt_gpu_options_t opts = {.device = 0, .amp = HPT_GPU_AMP_FP16};
+  hpt_gpu_model_t *g = NULL;
+  if (hpt_gpu_model_new(m, &opts, &g, &err) != 0 ||
+      hpt_gpu_model_optimizer_init(g, &o, &err) != 0)
+    die("gpu model");
+  gpu_pass(g, &f);
+  if (hpt_gpu_model_debug_set_grad(g, 3, 0, INFINITY, &err) != 0 ||
+      hpt_gpu_model_step(g, &err) != 0)
+    die("scaler step");
+  hpt_gpu_step_info_t info;
+  if (hpt_gpu_model_step_info(g, &info, &err) != 0 ||
+      hpt_gpu_model_read_params(g, back, true, &err) != 0)
+    die("scaler info");
+  CHECK(info.skipped, "scaler: inf step not skipped");
+  CHECK(info.loss_scale == 32768.0f, "scaler: scale %g, want 32768",
+        (double)info.loss_scale);
+  CHECK(info.applied == 0, "scaler: applied %ld", info.applied);
+  double d = 0.0;
+  for (size_t i = 0; i < hpt_model_param_count(m); i++) {
+    const hpt_model_param_t *p = hpt_model_param_at(m, i);
+    const hpt_model_param_t *q = hpt_model_param_at(back, i);
+    d = fmax(d, rel_diff(q->value, p->value, p->numel, NULL, NULL));
+  }
+  CHECK(d == 0.0, "scaler: weights moved on a skipped step (%g)", d);
+  /* Clean steps: at a scale of 32768 a pass may still overflow in fp16;
+   * then the step is skipped and the scale halves again, as GradScaler.
+   * Within a few halvings one applies. */
+  float want = 32768.0f;
+  int tries = 0;
+  for (; tries < 8; tries++) {
+    gpu_pass(g, &f);
+    if (hpt_gpu_model_step(g, &err) != 0 ||
+        hpt_gpu_model_step_info(g, &info, &err) != 0)
+      die("scaler clean step");
+    if (!info.skipped)
+      break;
+    want *= 0.5f;
+    CHECK(info.loss_scale == want,
+          "scaler: scale %g after an overflow, "
+          "want %g",
+          (double)info.loss_scale, (double)want);
+  }
+  CHECK(!info.skipped && info.applied == 1 && info.loss_scale == want,
+        "scaler: clean step skipped=%d applied=%ld scale %g", info.skipped,
+        info.applied, (double)info.loss_scale);
+  printf("scaler  tiny-roberta    inf -> skipped, scale 65536 -> 32768; "
+         "clean step applied after %d more overflow(s), scale %g\n",
+         tries, (double)info.loss_scale);
+  hpt_gpu_model_destroy(&g);
+  hpt_model_destroy(&m);
+  hpt_model_destroy(&back);
+  hpt_safetensors_close(&f.st);
+}
+
+/* ---- graphs ------------------------------------------------------------ */
+
+static void graphs(void) {
+  const char *dir = src_path("tests/fixtures/tiny-electra");
+  fixture_batch_t f;
+  batch_open(&f, src_path("tests/fixtures/tiny-electra/reference.safetensors"));
+  hpt_model_t *m = NULL;
+  if (hpt_model_load(dir, 1, &m, &err) != 0)
+    die(dir);
+  hpt_gpu_options_t opts = {
+      .device = 0, .amp = HPT_GPU_AMP_BF16, .graphs = true};
+  hpt_gpu_model_t *g = NULL;
+  if (hpt_gpu_model_new(m, &opts, &g, &err) != 0)
+    die("gpu model");
+  int BK = f.batch.B * hpt_model_config(m)->num_labels;
+  float *first = calloc((size_t)BK, sizeof(float));
+  float *again = calloc((size_t)BK, sizeof(float));
+  hpt_gpu_mode_t mode = {.label_smoothing = f.eps};
+  for (int run = 0; run < 4; run++) {
+    if (hpt_gpu_model_forward(g, &f.batch, &mode, &err) != 0 ||
+        hpt_gpu_model_read_outputs(g, run ? again : first, NULL, &err) != 0)
+      die("graphs forward");
+    if (run)
+      CHECK(memcmp(first, again, sizeof(float) * (size_t)BK) == 0,
+            "graphs: run %d logits differ from the eager run", run);
+  }
+  long captured = 0, replayed = 0;
+  hpt_gpu_model_graph_stats(g, &captured, &replayed);
+  CHECK(captured >= 1 && replayed >= 2, "graphs: captured %ld replayed %ld",
+        captured, replayed);
+  printf("graphs  tiny-electra    eager, captured (%ld), replayed (%ld): "
+         "identical logits\n",
+         captured, replayed);
+  free(first);
+  free(again);
+  hpt_gpu_model_destroy(&g);
+  hpt_model_destroy(&m);
+  hpt_safetensors_close(&f.st);
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (!hpt_gpu_built() || hpt_gpu_device_count() == 0) {
+    printf("skipped: no CUDA device%s\n",
+           hpt_gpu_built() ? "" : " (built without CUDA)");
+    return 77;
+  }
+  hpt_gpu_device_info_t info;
+  if (hpt_gpu_device_info(0, &info, &err) != 0)
+    die("device");
+  printf("device  %s, sm_%d%d, %.1f GiB\n", info.name, info.major, info.minor,
+         (double)info.total_bytes / (1 << 30));
+  const char *archs[] = {"bert", "distilbert", "electra", "roberta"};
+  struct {
+    hpt_gpu_amp_t amp;
+    double tol;
+  } precisions[] = {{HPT_GPU_AMP_OFF, 1e-4},
+                    {HPT_GPU_AMP_BF16, 5e-2},
+                    {HPT_GPU_AMP_FP16, 2e-2}};
+  for (int p = 0; p < 3; p++)
+    for (int a = 0; a < 4; a++) {
+      char dir[256], ref[256], name[64];
+      snprintf(dir, sizeof dir, "tests/fixtures/tiny-%s", archs[a]);
+      snprintf(ref, sizeof ref, "%s/reference.safetensors", dir);
+      snprintf(name, sizeof name, "tiny-%s", archs[a]);
+      parity(name, src_path(dir), src_path(ref), precisions[p].amp,
+             precisions[p].tol);
+    }
+  const char *minilm = src_path("models/all-MiniLM-L6-v2");
+  char probe[4200];
+  snprintf(probe, sizeof probe, "%s/model.safetensors", minilm);
+  const char *mref = src_path("tests/fixtures/minilm-reference.safetensors");
+  if (access(probe, R_OK) == 0 && access(mref, R_OK) == 0) {
+    parity("minilm", minilm, mref, HPT_GPU_AMP_OFF, 1e-4);
+    parity("minilm", minilm, mref, HPT_GPU_AMP_BF16, 5e-2);
+  } else {
+    printf("parity minilm          skipped: models/all-MiniLM-L6-v2 not "
+           "here\n");
+  }
+  adamw();
+  scaler();
+  graphs();
+  printf("%s: %d checks, %d failed\n", failures ? "FAILED" : "passed", checks,
+         failures);
+  return failures ? 1 : 0;
+}

@@ -35,7 +35,9 @@ static const char tell_usage[] =
 static const char report_usage[] =
     "usage: hpt report STUDY TRIAL STEP VALUE\n"
     "Records an intermediate value and prints the pruner's verdict: 'prune'\n"
-    "or 'continue'.\n";
+    "or 'continue'.\n"
+    "(`hpt report NAME --output FILE` writes an HTML page about a study or\n"
+    "an ensemble: `hpt report --output FILE --help`.)\n";
 
 static bool parse_number(const char *what, const char *text, double *out) {
   char *end = NULL;

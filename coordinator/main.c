@@ -32,6 +32,7 @@ static const char usage[] =
     "                               end a trial started by ask\n"
     "  report STUDY TRIAL STEP VALUE\n"
     "                               intermediate value; prints prune|continue\n"
+    "  report NAME --output FILE    HTML page of a study or an ensemble\n"
     "  db start|stop|url|migrate    the database\n"
     "  keygen --output DIR [--name NAME]\n"
     "                               a CURVE key pair for secure workers\n"

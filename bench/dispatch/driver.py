@@ -449,18 +449,23 @@ def write_report(args, rows, env):
     L.append("")
     L.append("## Notes on these numbers")
     L.append("")
-    nosync = [r for r in hpt_rows if r["wal_syncs_per_trial"] < 0.1]
-    if nosync:
-        L.append("- **Durability**: hpt issued %s WAL fsyncs per trial (pg_stat_wal.wal_sync), "
-                 "i.e. far fewer than one per batch: the coordinator's group-commit barrier "
-                 "(`BEGIN; SET LOCAL synchronous_commit TO on; SELECT txid_current(); COMMIT`) "
-                 "does not wait for a WAL flush, because PostgreSQL only flushes at commit when "
-                 "the transaction wrote WAL, and assigning an xid writes none. The trials/s above "
-                 "are therefore those of asynchronous commits (results are acknowledged before "
-                 "they are on disk; the WAL writer flushes every `wal_writer_delay`). Optuna "
-                 "commits synchronously (%s fsyncs/trial)."
-                 % ("/".join(fmt(r["wal_syncs_per_trial"], 3) for r in nosync),
-                    fmt(opt[0]["wal_syncs_per_trial"], 2) if opt else "?"))
+    L.append("- **Durability**: every hpt trial's start and result are committed with "
+             "`synchronous_commit = on` before the worker hears back: the coordinator queues a "
+             "batch's writes and sends them at the barrier as one pipelined transaction that "
+             "also updates the `durability_barrier` row, so its COMMIT waits for the WAL flush "
+             "(coordinator/store_batch.c). WAL fsyncs per trial (pg_stat_wal.wal_sync): %s for "
+             "%s workers — one per batch, and batches grow with the workers. Optuna commits "
+             "every statement synchronously (%s fsyncs/trial)."
+             % ("/".join(fmt(r["wal_syncs_per_trial"], 3) for r in hpt_rows),
+                "/".join(str(r["processes"]) for r in hpt_rows),
+                fmt(opt[0]["wal_syncs_per_trial"], 2) if opt else "?"))
+    if env.get("fsync"):
+        rate = env["fsync"][0]
+        L.append("- **The ceiling for K workers**: nothing is acknowledged before its fsync, so "
+                 "at most K trials finish per WAL flush: K × %.0f flushes/s on this disk, i.e. "
+                 "%s trials/s for K = %s (before any CPU cost)."
+                 % (rate, "/".join("%.0f" % (r["processes"] * rate) for r in hpt_rows),
+                    "/".join(str(r["processes"]) for r in hpt_rows)))
     loads = [r.get("loadavg_before") for r in hpt_rows if r.get("loadavg_before") is not None]
     if loads:
         L.append("- The machine is shared (other engineers' builds and tests): 1-minute load "

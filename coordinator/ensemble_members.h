@@ -11,9 +11,9 @@
  *
  * Reading goes through hpt_store_artifact_get, so every artifact is
  * sha256-checked: a corrupted one is HPT_EPARSE "... sha256 mismatch",
- * never a silently wrong curve or vote. Users: `hpt report ENSEMBLE`
- * (cli_report.c); `hpt ensemble build` (cli_ensemble.c) still has its own
- * copy of the parser, to be switched over to this one.
+ * never a silently wrong curve or vote. Meant as the one reader of this
+ * format: `hpt report ENSEMBLE` (cli_report.c) and `hpt ensemble build`
+ * (cli_ensemble.c).
  */
 #ifndef HPT_ENSEMBLE_MEMBERS_H
 #define HPT_ENSEMBLE_MEMBERS_H

@@ -1,8 +1,11 @@
 /* token_batch.h — token id sequences and padded batches, shared by the
- * tokenizers (tokenizer_wordpiece.h, tokenizer_bpe.h).
+ * tokenizers (tokenizer_wordpiece.h, tokenizer_bpe.h), and the training
+ * loop's length-bucketed batch plan (train.h, on the CPU and on a GPU).
  *
  * A batch is padded dynamically: to the longest sequence in the batch,
- * not to max_length, on the right, with the tokenizer's pad id.
+ * not to max_length, on the right, with the tokenizer's pad id. Batches
+ * of similar lengths waste little on padding; hpt_token_batch_plan cuts
+ * them that way without giving up the shuffle.
  */
 #ifndef HPT_TOKEN_BATCH_H
 #define HPT_TOKEN_BATCH_H
@@ -11,6 +14,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "rng.h"
 
 /* A growable id sequence; caller storage. Fields are read-only for
  * callers; ids is owned by the struct. */
@@ -57,5 +61,28 @@ int hpt_token_batch_encode(hpt_token_encode_fn encode, const void *tokenizer,
 
 /* Frees the batch's arrays and zeroes it. Accepts NULL. Cannot fail. */
 void hpt_token_batch_close(hpt_token_batch_t *batch);
+
+/* Length-bucketed micro-batches for one epoch, as transformers'
+ * group_by_length: shuffle the n sequences seqs[0..n) with `rng`; cut the
+ * shuffled order into windows of window_batches x batch_size; sort each
+ * window by length, longest first (ties by index, so the order is total);
+ * cut into micro-batches of batch_size (the very last one may be short);
+ * shuffle the micro-batches with `rng`. On success order[0..n) (caller
+ * storage) holds every index once, micro-batch m being
+ * order[starts[m] .. starts[m + 1]) (starts: caller storage for
+ * ceil(n / batch_size) + 1 entries), and *n_batches = ceil(n /
+ * batch_size). The same rng state gives the same plan. Needs n >= 1,
+ * batch_size >= 1, window_batches >= 1 (asserted). Returns 0 or
+ * HPT_ENOMEM (outputs then unspecified; rng advanced or not). */
+int hpt_token_batch_plan(const hpt_token_ids_t *seqs, size_t n,
+                         size_t batch_size, size_t window_batches,
+                         hpt_rng_t *rng, size_t *order, size_t *starts,
+                         size_t *n_batches, hpt_error_t *error);
+
+/* rows[0..n) (caller storage) = 0..n-1 ordered by seqs[i].count, longest
+ * first, ties by index: evaluation batches of similar lengths in a fixed
+ * order. Returns 0 or HPT_ENOMEM. */
+int hpt_token_batch_sort_by_length(const hpt_token_ids_t *seqs, size_t n,
+                                   size_t *rows, hpt_error_t *error);
 
 #endif

@@ -1,13 +1,17 @@
 /* test_train.c — the fine-tuning loop (worker/engine/train.c) on
  * tests/fixtures/tiny-bert (a random 2-layer BERT, 100 ids, 40 positions,
  * 3 labels) with synthetic texts "t12 t40 ..." that a toy encoder maps to
- * ids [2] 12 40 ... [3]; label 0 draws ids 10..49, label 1 ids 50..89. */
+ * ids [2] 12 40 ... [3]; label 0 draws ids 10..49, label 1 ids 50..89.
+ * The GPU loop (train_gpu.c) runs only on a GPU: here its failure without
+ * one is tested; tests/unit/engine_cuda/test_gpu_model.c trains through it
+ * on a device and compares with this CPU loop. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpu_model.h"
 #include "model.h"
 #include "rng.h"
 #include "train.h"
@@ -433,6 +437,112 @@ Test(train, restores_the_best_epoch_and_its_probabilities) {
   free(probs);
   free(again);
   hpt_model_destroy(&m);
+  data_free(&tr);
+  data_free(&va);
+}
+
+/* ---- devices --------------------------------------------------------------
+ */
+
+/* device "cuda:0" where there is no GPU (this build has no CUDA, or the
+ * machine no device): the run fails at once with the backend's one-line
+ * reason, and the model keeps its weights. */
+Test(train, cuda_without_a_device_fails_with_a_one_line_reason) {
+  if (hpt_gpu_device_count() > 0)
+    cr_skip_test("a CUDA device is here: tests/unit/engine_cuda/ covers it");
+  data_t tr, va;
+  data_make(&tr, 16, 13);
+  data_make(&va, 4, 14);
+  toy_t toy = {0};
+  hpt_train_encoder_t enc = {toy_encode, &toy, 0, 32};
+  hpt_train_options_t o;
+  fast_options(&o);
+  o.device = "cuda:0";
+  o.amp = HPT_GPU_AMP_BF16;
+  hpt_model_t *m = tiny(42), *fresh = tiny(42);
+  hpt_train_result_t r;
+  hpt_error_t e = {0};
+  int rc = hpt_train_run(m, &enc, &tr.view, &va.view, &o, NULL, NULL, &r, &e);
+  cr_log_info("%s", e.message);
+  if (hpt_gpu_built()) {
+    cr_expect_eq(rc, HPT_ENOTFOUND, "%s", e.message);
+    cr_expect(strstr(e.message, "no CUDA device cuda:0") != NULL, "%s",
+              e.message);
+  } else {
+    cr_expect_eq(rc, HPT_EUNSUPPORTED, "%s", e.message);
+    cr_expect(strstr(e.message, "built without CUDA") != NULL, "%s", e.message);
+  }
+  cr_expect(strncmp(e.message, "train: cuda:0: gpu: ", 20) == 0, "%s",
+            e.message);
+  cr_expect(strchr(e.message, '\n') == NULL, "not one line: %s", e.message);
+  cr_expect_eq(r.epochs_run, 0);
+  cr_expect_eq(r.peak_gpu_bytes, 0);
+  float *a = snapshot(m), *b = snapshot(fresh);
+  cr_expect(memcmp(a, b, hpt_model_num_floats(m) * sizeof *a) == 0,
+            "a failed GPU run changed the host model");
+  free(a);
+  free(b);
+  hpt_model_destroy(&m);
+  hpt_model_destroy(&fresh);
+  data_free(&tr);
+  data_free(&va);
+}
+
+Test(train, rejects_unknown_devices_and_amp_on_the_cpu) {
+  hpt_train_options_t o;
+  hpt_error_t e = {0};
+  fast_options(&o);
+  cr_expect_eq(o.device, NULL);
+  cr_expect_eq(o.amp, HPT_GPU_AMP_OFF);
+  o.device = "gpu0";
+  cr_expect_eq(hpt_train_options_check(&o, &e), HPT_EINVAL);
+  cr_expect(strstr(e.message, "device 'gpu0'") != NULL, "%s", e.message);
+  o.device = "cuda:64";
+  cr_expect_eq(hpt_train_options_check(&o, &e), HPT_EINVAL);
+  o.device = "cpu";
+  cr_expect_eq(hpt_train_options_check(&o, &e), 0, "%s", e.message);
+  o.amp = HPT_GPU_AMP_BF16;
+  cr_expect_eq(hpt_train_options_check(&o, &e), HPT_EINVAL);
+  cr_expect(strstr(e.message, "amp bf16 needs a cuda device") != NULL, "%s",
+            e.message);
+  o.device = NULL;
+  cr_expect_eq(hpt_train_options_check(&o, &e), HPT_EINVAL);
+  o.device = "cuda:3";
+  cr_expect_eq(hpt_train_options_check(&o, &e), 0, "%s", e.message);
+  o.amp = (hpt_gpu_amp_t)7;
+  cr_expect_eq(hpt_train_options_check(&o, &e), HPT_EINVAL);
+  cr_expect(strstr(e.message, "amp must be") != NULL, "%s", e.message);
+}
+
+/* device "cpu" is the default's loop: the same weights bit for bit. */
+Test(train, device_cpu_is_the_default_loop) {
+  data_t tr, va;
+  data_make(&tr, 40, 15);
+  data_make(&va, 10, 16);
+  toy_t toy = {0};
+  hpt_train_encoder_t enc = {toy_encode, &toy, 0, 32};
+  hpt_train_options_t o;
+  fast_options(&o);
+  o.epochs = 2;
+  o.dropout = 0.1;
+  hpt_model_t *m1 = tiny(42), *m2 = tiny(42);
+  hpt_train_result_t r1, r2;
+  hpt_error_t e = {0};
+  cr_assert_eq(
+      hpt_train_run(m1, &enc, &tr.view, &va.view, &o, NULL, NULL, &r1, &e), 0,
+      "%s", e.message);
+  o.device = "cpu";
+  cr_assert_eq(
+      hpt_train_run(m2, &enc, &tr.view, &va.view, &o, NULL, NULL, &r2, &e), 0,
+      "%s", e.message);
+  float *a = snapshot(m1), *b = snapshot(m2);
+  cr_expect(memcmp(a, b, hpt_model_num_floats(m1) * sizeof *a) == 0);
+  cr_expect_eq(r1.train_loss, r2.train_loss);
+  cr_expect_eq(r2.peak_gpu_bytes, 0);
+  free(a);
+  free(b);
+  hpt_model_destroy(&m1);
+  hpt_model_destroy(&m2);
   data_free(&tr);
   data_free(&va);
 }

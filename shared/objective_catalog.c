@@ -15,8 +15,8 @@ static const char *const ngram_keys[] = {"type", "train", "val_fraction",
 static const char *const ngram_paths[] = {"train", NULL};
 
 static const char *const transformer_keys[] = {
-    "type",       "model", "train",   "val_fraction", "seed",
-    "max_length", "folds", "augment", "threads",      NULL};
+    "type",  "model",   "train",   "val_fraction", "seed", "max_length",
+    "folds", "augment", "threads", "amp",          NULL};
 static const char *const transformer_paths[] = {"model", "train", NULL};
 
 static const char *const command_keys[] = {"type", "argv", "cwd", "timeout_s",

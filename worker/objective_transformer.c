@@ -18,6 +18,16 @@
  *   folds         0: one stratified split; k >= 2: stratified k-fold; 0
  *   augment       WordNet synonyms / word swap on training texts; false
  *   threads       OpenBLAS threads, 0 = every core; 0
+ *   amp           precision on a GPU: off (fp32), bf16 or fp16; bf16 on a
+ *                 GPU, off on the CPU (which has only off)
+ *
+ * Device: the HPT_DEVICE environment variable (hpt-worker --device cuda:N
+ * sets it for its trial processes): cpu (also when unset) or cuda:N. On
+ * cuda:N the device is checked before any data is read, and training runs
+ * there (train.h); a CUDA error or out-of-device-memory fails the trial
+ * with the backend's one-line message ("objective transformer: device
+ * cuda:0: gpu: ..."), which the trial process prints as its `error` line
+ * before exiting 1.
  *
  * Parameters (text, all optional; defaults in parentheses):
  *   lr_backbone (5e-5), lr_classifier (1e-3), batch_size (16),
@@ -25,7 +35,8 @@
  *   warmup_ratio (0.1), weight_decay (0.01), adam_epsilon (1e-8),
  *   adam_beta1 (0.9), adam_beta2 (0.999), dropout (the config's),
  *   layerwise_decay (1), label_smoothing (0), patience (0: none),
- *   aug_p (0.1; used with augment: true)
+ *   aug_p (0.1; used with augment: true), amp (as the setting, which it
+ *   overrides)
  *
  * Texts are cleaned as the reference does (text_clean.h) before
  * tokenisation. Reports: with one split, report(step = epoch, validation
@@ -34,7 +45,9 @@
  * accuracy over the epochs (the mean over folds). Metrics (means over
  * folds): train_loss, val_loss (last epoch), best_epoch, epochs_run,
  * samples_per_second (training only), n_train, n_val, seconds (wall time
- * of the whole call).
+ * of the whole call); on a GPU also peak_gpu_gib (the most device memory
+ * the model held, GiB, the largest over folds; without the CUDA
+ * context).
  *
  * Kept models (call->artifact_dir, one split only): the weights of the
  * best epoch (not the last) as a Hugging Face folder (classifier.h:
@@ -54,6 +67,7 @@
 #include "augment.h"
 #include "classifier.h"
 #include "dataset.h"
+#include "gpu_model.h"
 #include "json.h"
 #include "log.h"
 #include "model.h"
@@ -69,7 +83,7 @@
   "lr_backbone, lr_classifier, batch_size, gradient_accumulation_steps, "      \
   "epochs, max_grad_norm, warmup_ratio, weight_decay, adam_epsilon, "          \
   "adam_beta1, adam_beta2, dropout, layerwise_decay, label_smoothing, "        \
-  "patience, aug_p"
+  "patience, aug_p, amp"
 #define MAX_FOLDS 100
 
 /* ---- parameters ---------------------------------------------------------- */
@@ -115,6 +129,7 @@ static const param_spec_t param_specs[] = {
     {"aug_p", 0, 1, false},
 };
 
+/* Reads one numeric parameter into *o; `amp` (text) is the caller's. */
 static int parse_param(hpt_train_options_t *o, const hpt_objective_param_t *p,
                        hpt_error_t *error) {
   const char *value = p->value ? p->value : "";
@@ -174,6 +189,7 @@ typedef struct settings {
   hpt_objective_data_settings_t data; /* train, val_fraction, seed */
   int64_t max_length, folds, threads;
   bool augment;
+  const char *amp; /* NULL: the device's default */
 } settings_t;
 
 static int read_settings(const hpt_options_t *options, settings_t *s,
@@ -192,7 +208,8 @@ static int read_settings(const hpt_options_t *options, settings_t *s,
       (rc = hpt_options_get_int(options, "threads", 0, &s->threads, error)) !=
           0 ||
       (rc = hpt_options_get_bool(options, "augment", false, &s->augment,
-                                 error)) != 0)
+                                 error)) != 0 ||
+      (rc = hpt_options_get_string(options, "amp", NULL, &s->amp, error)) != 0)
     return rc;
   if (s->model == NULL || s->model[0] == '\0')
     return HPT_ERR(error, HPT_EINVAL,
@@ -211,6 +228,42 @@ static int read_settings(const hpt_options_t *options, settings_t *s,
   if (s->threads < 0 || s->threads > 1024)
     return HPT_ERR(error, HPT_EINVAL, NAME ": threads %lld is not in 0..1024",
                    (long long)s->threads);
+  return 0;
+}
+
+/* ---- device ------------------------------------------------------------- */
+
+/* The device from HPT_DEVICE (cpu when unset or empty) into o->device
+ * (borrowed from the environment) and the precision into o->amp: the
+ * `amp` parameter, else the setting, else bf16 on a GPU and off on the
+ * CPU. On a GPU the device is looked at now (a CUDA context in this trial
+ * process), so a missing one fails before any data is read. */
+static int choose_device(const hpt_objective_call_t *call, const settings_t *s,
+                         hpt_train_options_t *o, hpt_error_t *error) {
+  const char *device = getenv("HPT_DEVICE");
+  if (device == NULL || device[0] == '\0')
+    device = "cpu";
+  int ordinal = -1, rc;
+  if ((rc = hpt_gpu_device_parse(device, &ordinal, error)) != 0)
+    return hpt_error_prefix(error, NAME ": HPT_DEVICE");
+  const char *amp = s->amp;
+  for (size_t i = 0; i < call->n_params; i++)
+    if (strcmp(call->params[i].name, "amp") == 0)
+      amp = call->params[i].value ? call->params[i].value : "";
+  o->device = device;
+  o->amp = ordinal >= 0 ? HPT_GPU_AMP_BF16 : HPT_GPU_AMP_OFF;
+  if (amp != NULL && (rc = hpt_gpu_amp_parse(amp, &o->amp, error)) != 0)
+    return hpt_error_prefix(error, NAME);
+  if (ordinal < 0)
+    return 0;
+  hpt_gpu_device_info_t info;
+  if ((rc = hpt_gpu_device_info(ordinal, &info, error)) != 0)
+    return hpt_error_prefix(error, NAME ": device %s", device);
+  hpt_log(HPT_LOG_INFO, "transformer_device",
+          "device=%s name=\"%s\" sm=%d%d free_gib=%.1f amp=%s", device,
+          info.name, info.major, info.minor,
+          (double)info.free_bytes / (1024.0 * 1024.0 * 1024.0),
+          hpt_gpu_amp_name(o->amp));
   return 0;
 }
 
@@ -358,12 +411,15 @@ int hpt_objective_transformer_run(const hpt_objective_call_t *call,
   memset(result, 0, sizeof *result);
   hpt_train_options_default(&options);
   for (size_t i = 0; i < call->n_params; i++)
-    if ((rc = parse_param(&options, &call->params[i], error)) != 0)
+    if (strcmp(call->params[i].name, "amp") != 0 &&
+        (rc = parse_param(&options, &call->params[i], error)) != 0)
       return rc;
   if ((rc = read_settings(call->settings, &s, error)) != 0)
     return rc;
   options.seed = (uint64_t)s.data.seed;
   options.threads = (int)s.threads;
+  if ((rc = choose_device(call, &s, &options, error)) != 0)
+    return rc;
   if ((rc = hpt_train_options_check(&options, error)) != 0) {
     hpt_error_prefix(error, NAME);
     return rc;
@@ -436,6 +492,7 @@ int hpt_objective_transformer_run(const hpt_objective_call_t *call,
 
   double sum_value = 0, sum_train_loss = 0, sum_val_loss = 0, sum_sps = 0;
   double sum_best_epoch = 0, sum_epochs = 0, sum_n_train = 0, sum_n_val = 0;
+  size_t peak_gpu_bytes = 0;
   run_state_t state = {.call = call, .report_epochs = n_parts == 1};
   for (int part = 0; part < n_parts; part++) {
     size_t n_tr = 0, n_va = 0;
@@ -482,6 +539,8 @@ int hpt_objective_transformer_run(const hpt_objective_call_t *call,
     sum_epochs += r.epochs_run;
     sum_n_train += (double)n_tr;
     sum_n_val += (double)n_va;
+    if (r.peak_gpu_bytes > peak_gpu_bytes)
+      peak_gpu_bytes = r.peak_gpu_bytes;
   }
 
   result->value = sum_value / n_parts;
@@ -493,6 +552,10 @@ int hpt_objective_transformer_run(const hpt_objective_call_t *call,
   hpt_objective_add_metric(result, "n_train", sum_n_train / n_parts);
   hpt_objective_add_metric(result, "n_val", sum_n_val / n_parts);
   hpt_objective_add_metric(result, "seconds", hpt_objective_now() - started);
+  if (strcmp(options.device, "cpu") != 0)
+    hpt_objective_add_metric(result, "peak_gpu_gib",
+                             (double)peak_gpu_bytes /
+                                 (1024.0 * 1024.0 * 1024.0));
 
 out:
   free(val_probs);

@@ -5,7 +5,9 @@
  * their artifacts (spec `keep_top_k`). Their validation predictions must
  * cover the same rows with the same labels (the same split of the same
  * data): that is what the vote is fitted and measured on. Nothing is stored
- * unless every member checks out.
+ * unless every member checks out: its predictions and its model read back
+ * intact (sha256) and load, n-gram or transformer alike (member_model.h).
+ * Transformer members run here, on the coordinator's CPU.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,8 @@
 #include "cli.h"
 #include "dataset.h"
 #include "ensemble.h"
-#include "ngram_artifact.h"
+#include "ensemble_members.h"
+#include "member_model.h"
 #include "store_artifacts.h"
 
 static const char build_usage[] =
@@ -31,80 +34,6 @@ static const char predict_usage[] =
     "                   [--probabilities]\n"
     "Writes ID,Extremism_Label (EXTREMIST / NON_EXTREMIST) for every input\n"
     "row, in input order; --probabilities adds the vote's probability.\n";
-
-/* One member's validation predictions. */
-typedef struct predictions {
-  size_t n;
-  char **ids;
-  int *labels;
-  double *probabilities;
-} predictions_t;
-
-static void predictions_free(predictions_t *p) {
-  for (size_t i = 0; i < p->n; i++)
-    free(p->ids[i]);
-  free(p->ids);
-  free(p->labels);
-  free(p->probabilities);
-  memset(p, 0, sizeof *p);
-}
-
-/* Parses "ID,label,probability" lines (our own format, written by the
- * objective). */
-static int parse_predictions(const uint8_t *bytes, size_t length,
-                             predictions_t *out, hpt_error_t *error) {
-  memset(out, 0, sizeof *out);
-  char *text = malloc(length + 1);
-  if (text == NULL)
-    return HPT_ERR(error, HPT_ENOMEM, "out of memory");
-  memcpy(text, bytes, length);
-  text[length] = '\0';
-  size_t capacity = 0;
-  int rc = HPT_OK;
-  char *save = NULL;
-  char *line = strtok_r(text, "\n", &save);
-  if (line == NULL || strcmp(line, "ID,label,probability") != 0) {
-    rc = HPT_ERR(error, HPT_EPARSE, "val_predictions.csv: bad header");
-    goto out;
-  }
-  while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
-    char id[256];
-    int label;
-    double probability;
-    if (sscanf(line, "%255[^,],%d,%lf", id, &label, &probability) != 3 ||
-        (label != 0 && label != 1) || !(probability >= 0 && probability <= 1)) {
-      rc = HPT_ERR(error, HPT_EPARSE, "val_predictions.csv: bad row '%.60s'",
-                   line);
-      goto out;
-    }
-    if (out->n == capacity) {
-      capacity = capacity ? 2 * capacity : 256;
-      char **ids = realloc(out->ids, capacity * sizeof *ids);
-      int *labels = realloc(out->labels, capacity * sizeof *labels);
-      double *probabilities =
-          realloc(out->probabilities, capacity * sizeof *probabilities);
-      if (ids)
-        out->ids = ids;
-      if (labels)
-        out->labels = labels;
-      if (probabilities)
-        out->probabilities = probabilities;
-      if (!ids || !labels || !probabilities) {
-        rc = HPT_ERR(error, HPT_ENOMEM, "out of memory");
-        goto out;
-      }
-    }
-    out->ids[out->n] = strdup(id);
-    out->labels[out->n] = label;
-    out->probabilities[out->n] = probability;
-    out->n++;
-  }
-out:
-  free(text);
-  if (rc != HPT_OK)
-    predictions_free(out);
-  return rc;
-}
 
 /* Collects the member trial ids named by --from options. */
 static int collect_members(hpt_store_t *store, char **from, size_t n_from,
@@ -186,56 +115,30 @@ static int ensemble_build(hpt_cli_t *cli, int argc, char **argv) {
   hpt_error_clear(&error);
   int64_t *ids = NULL;
   size_t n = 0;
-  predictions_t *members = NULL;
-  double *probabilities = NULL, *weights = NULL;
+  hpt_ensemble_members_t members = {0};
+  double *weights = NULL;
   int rc = collect_members(store, from, n_from, &ids, &n, &error);
-  if (rc < 0)
-    goto out;
-  members = calloc(n, sizeof *members);
-  if (members == NULL) {
-    rc = HPT_ERR(&error, HPT_ENOMEM, "out of memory");
-    goto out;
-  }
+  /* Predictions on the same rows (checked there), and models that read
+   * back intact and load: predict will need them. */
+  if (rc == HPT_OK)
+    rc = hpt_ensemble_members_load(store, n, ids, &members, &error);
   for (size_t m = 0; m < n && rc == HPT_OK; m++) {
-    uint8_t *bytes = NULL, *model = NULL;
-    size_t length = 0, model_length = 0;
-    /* Both artifacts must read back intact (sha256) before anything is
-     * stored: predict will need the model. */
-    if ((rc = hpt_store_artifact_get(store, ids[m], "val_predictions.csv",
-                                     &bytes, &length, &error)) == HPT_OK &&
-        (rc = hpt_store_artifact_get(store, ids[m], "model.ngram", &model,
-                                     &model_length, &error)) == HPT_OK)
-      rc = parse_predictions(bytes, length, &members[m], &error);
-    free(bytes);
-    free(model);
-    if (rc == HPT_OK && m > 0) {
-      bool same = members[m].n == members[0].n;
-      for (size_t r = 0; same && r < members[m].n; r++)
-        same = strcmp(members[m].ids[r], members[0].ids[r]) == 0 &&
-               members[m].labels[r] == members[0].labels[r];
-      if (!same)
-        rc = HPT_ERR(&error, HPT_EINVAL,
-                     "members were validated on different rows or labels "
-                     "(trial ids %lld and %lld): build ensembles from "
-                     "studies on the same data, val_fraction and seed",
-                     (long long)ids[0], (long long)ids[m]);
-    }
+    hpt_member_model_t *model = NULL;
+    if ((rc = hpt_member_model_load(store, ids[m], &model, &error)) < 0)
+      hpt_error_prefix(&error, "member %zu of %zu", m + 1, n);
+    hpt_member_model_destroy(&model);
   }
   if (rc < 0)
     goto out;
-  size_t rows = members[0].n;
-  probabilities = malloc(n * rows * sizeof *probabilities);
+  size_t rows = members.n_rows;
   weights = malloc(n * sizeof *weights);
-  if (probabilities == NULL || weights == NULL) {
+  if (weights == NULL) {
     rc = HPT_ERR(&error, HPT_ENOMEM, "out of memory");
     goto out;
   }
-  for (size_t m = 0; m < n; m++)
-    memcpy(probabilities + m * rows, members[m].probabilities,
-           rows * sizeof *probabilities);
   double threshold = 0.5;
   hpt_ensemble_metrics_t metrics;
-  if ((rc = hpt_ensemble_fit(n, rows, probabilities, members[0].labels,
+  if ((rc = hpt_ensemble_fit(n, rows, members.probabilities, members.labels,
                              optimized, tuned, weights, &threshold, &metrics,
                              &error)) < 0)
     goto out;
@@ -273,10 +176,7 @@ static int ensemble_build(hpt_cli_t *cli, int argc, char **argv) {
 out:
   if (rc < 0)
     status = hpt_cli_fail(&error);
-  for (size_t m = 0; members != NULL && m < n; m++)
-    predictions_free(&members[m]);
-  free(members);
-  free(probabilities);
+  hpt_ensemble_members_free(&members);
   free(weights);
   free(ids);
   hpt_store_close(&store);
@@ -314,6 +214,18 @@ static int write_predictions(FILE *out, void *context, hpt_error_t *error) {
       fprintf(out, "%s,%s\n", job->input->ids[r], label);
   }
   return ferror(out) ? HPT_ERR(error, HPT_EIO, "write failed") : HPT_OK;
+}
+
+typedef struct progress {
+  bool tty;
+  size_t member, members;
+} progress_t;
+
+static void show_progress(void *user, size_t done, size_t total) {
+  const progress_t *p = user;
+  if (p->tty)
+    fprintf(stderr, "\rpredict: member %zu/%zu, row %zu/%zu", p->member,
+            p->members, done, total);
 }
 
 int hpt_cli_predict(hpt_cli_t *cli, int argc, char **argv) {
@@ -356,28 +268,28 @@ int hpt_cli_predict(hpt_cli_t *cli, int argc, char **argv) {
   int rc = scores ? hpt_store_ensemble_load(store, ensemble, &ids, &weights, &n,
                                             &threshold, &error)
                   : HPT_ERR(&error, HPT_ENOMEM, "out of memory");
-  bool tty = isatty(2);
+  double *member_scores =
+      rc == HPT_OK
+          ? malloc((data->n_rows ? data->n_rows : 1) * sizeof *member_scores)
+          : NULL;
+  if (rc == HPT_OK && member_scores == NULL)
+    rc = HPT_ERR(&error, HPT_ENOMEM, "out of memory");
+  progress_t progress = {isatty(2), 0, n};
   for (size_t m = 0; m < n && rc == HPT_OK; m++) {
-    uint8_t *bytes = NULL;
-    size_t length = 0;
-    hpt_ngram_vocab_t *vocab = NULL;
-    hpt_ngram_model_t *model = NULL;
-    if ((rc = hpt_store_artifact_get(store, ids[m], "model.ngram", &bytes,
-                                     &length, &error)) == HPT_OK)
-      rc = hpt_ngram_artifact_parse(bytes, length, &vocab, &model, &error);
-    free(bytes);
-    for (size_t r = 0; r < data->n_rows && rc == HPT_OK; r++) {
-      double p = 0.5;
-      rc = hpt_ngram_model_predict_text(model, vocab, data->texts[r], &p,
-                                        &error);
-      scores[r] += weights[m] * p;
-      if (tty && (r % 256 == 0 || r + 1 == data->n_rows))
-        fprintf(stderr, "\rpredict: member %zu/%zu, row %zu/%zu", m + 1, n,
-                r + 1, data->n_rows);
-    }
-    hpt_ngram_vocab_destroy(&vocab);
-    hpt_ngram_model_destroy(&model);
+    hpt_member_model_t *model = NULL;
+    progress.member = m + 1;
+    if ((rc = hpt_member_model_load(store, ids[m], &model, &error)) == HPT_OK)
+      rc = hpt_member_model_predict(model, (const char *const *)data->texts,
+                                    data->n_rows, show_progress, &progress,
+                                    member_scores, &error);
+    if (rc != HPT_OK)
+      hpt_error_prefix(&error, "member %zu of %zu", m + 1, n);
+    for (size_t r = 0; r < data->n_rows && rc == HPT_OK; r++)
+      scores[r] += weights[m] * member_scores[r];
+    hpt_member_model_destroy(&model);
   }
+  free(member_scores);
+  bool tty = progress.tty;
   if (tty)
     fputc('\n', stderr);
   if (rc == HPT_OK) {

@@ -9,11 +9,10 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "artifact_receive.h"
 #include "dispatcher_internal.h"
 #include "log.h"
-#include "sha256.h"
 #include "space.h"
-#include "store_artifacts.h"
 
 /* How often studies' states are re-read (stop/resume/delete from the CLI). */
 #define STATE_POLL_MS 2000
@@ -479,60 +478,14 @@ static void handle_failed(hpt_dispatcher_t *d, hpt__worker_t *w,
   finish_trial(d, w, &outcome);
 }
 
-/* Chunks of one artifact file, in order, for the worker's current trial;
- * the last one's SHA-256 is checked before the file goes to the store. */
+/* Chunks of the worker's current trial's artifact files, streamed into the
+ * store (artifact_receive.h). */
 static void handle_artifact(hpt_dispatcher_t *d, hpt__worker_t *w,
                             const Hpt__ArtifactChunk *chunk) {
   if (w->study == NULL || hpt_study_id(w->study) != chunk->study_id ||
       w->number != chunk->number)
     return; /* late: the trial was failed or retried meanwhile */
-  if (chunk->offset == 0) {
-    w->artifact_length = 0;
-    snprintf(w->artifact_name, sizeof w->artifact_name, "%s", chunk->name);
-  }
-  if (chunk->offset != w->artifact_length ||
-      strcmp(chunk->name, w->artifact_name) != 0 ||
-      chunk->total_size > (uint64_t)1 << 32) {
-    hpt_log(HPT_LOG_WARN, "artifact_dropped",
-            "worker=%s trial=%d name=%s reason=\"out of order\"", w->id,
-            w->number, chunk->name);
-    w->artifact_length = 0;
-    w->artifact_name[0] = '\0';
-    return;
-  }
-  size_t need = w->artifact_length + chunk->data.len;
-  if (need > w->artifact_capacity) {
-    size_t capacity =
-        need > 2 * w->artifact_capacity ? need : 2 * w->artifact_capacity;
-    uint8_t *grown = realloc(w->artifact, capacity);
-    if (grown == NULL)
-      return;
-    w->artifact = grown;
-    w->artifact_capacity = capacity;
-  }
-  memcpy(w->artifact + w->artifact_length, chunk->data.data, chunk->data.len);
-  w->artifact_length = need;
-  if (!chunk->last)
-    return;
-  uint8_t digest[HPT_SHA256_BYTES];
-  char hex[HPT_SHA256_HEX];
-  hpt_sha256(w->artifact, w->artifact_length, digest);
-  hpt_sha256_hex(digest, hex);
-  hpt_error_t error;
-  if (chunk->sha256.len != HPT_SHA256_BYTES ||
-      memcmp(chunk->sha256.data, digest, HPT_SHA256_BYTES) != 0 ||
-      w->artifact_length != chunk->total_size)
-    hpt_log(HPT_LOG_WARN, "artifact_dropped",
-            "worker=%s trial=%d name=%s reason=\"sha256 or size mismatch\"",
-            w->id, w->number, chunk->name);
-  else if (hpt_store_artifact_put(d->config.store, chunk->study_id,
-                                  chunk->number, chunk->name, w->artifact,
-                                  w->artifact_length, hex, &error) < 0)
-    hpt_log(HPT_LOG_ERROR, "artifact_store_failed",
-            "trial=%d name=%s error=\"%s\"", w->number, chunk->name,
-            error.message);
-  w->artifact_length = 0;
-  w->artifact_name[0] = '\0';
+  hpt_artifact_receive_chunk(&w->artifact, d->config.store, w->id, chunk);
 }
 
 static void handle_heartbeat(hpt_dispatcher_t *d, hpt__worker_t *w,
@@ -877,7 +830,7 @@ void hpt_dispatcher_destroy(hpt_dispatcher_t **dispatcher) {
     zmq_close(d->socket);
   free(d->studies);
   for (size_t i = 0; i < d->n_workers; i++)
-    free(d->workers[i].artifact);
+    hpt_artifact_receive_destroy(&d->workers[i].artifact, NULL);
   free(d->workers);
   free(d->orphans);
   for (size_t i = 0; i < d->outbox_length; i++)

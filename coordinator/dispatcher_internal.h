@@ -35,11 +35,10 @@ typedef struct hpt__worker {
   uint64_t idle_since_ns; /* uv_hrtime() when it became idle (joined,
                              finished a trial, or last found no trial to
                              run); 0 while busy */
-  uint8_t *artifact;      /* the file being received, or NULL */
-  size_t artifact_length, artifact_capacity;
-  char artifact_name[64];
-  hpt_study_t *study;     /* NULL when idle */
-  int number;             /* trial it runs when study != NULL */
+  /* Files being received (artifact_receive.h), or NULL. */
+  struct hpt_artifact_receive *artifact;
+  hpt_study_t *study; /* NULL when idle */
+  int number;         /* trial it runs when study != NULL */
   bool in_use;
 } hpt__worker_t;
 

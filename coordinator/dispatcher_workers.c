@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "artifact_receive.h"
 #include "dispatcher_internal.h"
 #include "log.h"
 
@@ -103,8 +104,7 @@ void hpt__worker_fail_trial(hpt_dispatcher_t *d, hpt__worker_t *w,
 void hpt__worker_drop(hpt_dispatcher_t *d, hpt__worker_t *w,
                       const char *reason) {
   hpt__worker_fail_trial(d, w, reason);
-  free(w->artifact);
-  w->artifact = NULL;
+  hpt_artifact_receive_destroy(&w->artifact, d->config.store);
   w->in_use = false;
   d->n_connected--;
 }

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "sha256.h"
 #include "store_internal.h"
 
@@ -68,6 +70,128 @@ int hpt_store_artifact_put(hpt_store_t *store, int64_t study_id, int number,
   HPT__STORE_RETRYING(store, error,
                       put_once(store, study_id, number, name, bytes, length,
                                sha256_hex, error));
+}
+
+/* ---- streamed writes ----------------------------------------------------- */
+
+static int create_once(hpt_store_t *store, uint32_t *object,
+                       hpt_error_t *error) {
+  int rc = hpt__store_begin(store, error);
+  if (rc != HPT_OK)
+    return rc;
+  Oid created = lo_creat(store->conn, INV_READ | INV_WRITE);
+  if (created == InvalidOid) {
+    rc = HPT_ERR(error, HPT_EDB, "cannot create a large object: %s",
+                 PQerrorMessage(store->conn));
+    hpt__store_rollback(store);
+    return rc;
+  }
+  *object = (uint32_t)created;
+  return hpt__store_commit(store, error);
+}
+
+int hpt_store_artifact_create(hpt_store_t *store, uint32_t *object,
+                              hpt_error_t *error) {
+  HPT__STORE_RETRYING(store, error, create_once(store, object, error));
+}
+
+static int write_once(hpt_store_t *store, uint32_t object, uint64_t offset,
+                      const uint8_t *bytes, size_t length, hpt_error_t *error) {
+  int rc = hpt__store_begin(store, error);
+  if (rc != HPT_OK)
+    return rc;
+  int fd = lo_open(store->conn, (Oid)object, INV_WRITE);
+  if (fd < 0 || lo_lseek64(store->conn, fd, (pg_int64)offset, SEEK_SET) < 0) {
+    rc = HPT_ERR(error, HPT_EDB, "large object %u: %s", object,
+                 PQerrorMessage(store->conn));
+    goto fail;
+  }
+  for (size_t done = 0; done < length;) {
+    size_t size = length - done < CHUNK ? length - done : CHUNK;
+    if (lo_write(store->conn, fd, (const char *)bytes + done, size) !=
+        (int)size) {
+      rc = HPT_ERR(error, HPT_EDB, "cannot write large object %u: %s", object,
+                   PQerrorMessage(store->conn));
+      goto fail;
+    }
+    done += size;
+  }
+  lo_close(store->conn, fd);
+  return hpt__store_commit(store, error);
+fail:
+  hpt__store_rollback(store);
+  return rc;
+}
+
+int hpt_store_artifact_write(hpt_store_t *store, uint32_t object,
+                             uint64_t offset, const uint8_t *bytes,
+                             size_t length, hpt_error_t *error) {
+  HPT__STORE_RETRYING(store, error,
+                      write_once(store, object, offset, bytes, length, error));
+}
+
+static int record_once(hpt_store_t *store, int64_t study_id, int number,
+                       const char *name, uint32_t object, uint64_t length,
+                       const char *sha256_hex, hpt_error_t *error) {
+  char study[24], num[16], oid_text[16], bytes_text[24];
+  snprintf(study, sizeof study, "%" PRId64, study_id);
+  snprintf(num, sizeof num, "%d", number);
+  snprintf(oid_text, sizeof oid_text, "%u", object);
+  snprintf(bytes_text, sizeof bytes_text, "%" PRIu64, length);
+  const char *params[] = {study, num, name, oid_text, bytes_text, sha256_hex};
+  PGresult *result = NULL;
+  int rc = hpt__store_begin(store, error);
+  if (rc != HPT_OK)
+    return rc;
+  /* A replaced row's old object is unlinked by the delete trigger. */
+  if ((rc = hpt__store_exec(store,
+                            "DELETE FROM trial_artifacts WHERE name = $3 AND"
+                            " trial_id = (SELECT id FROM trials WHERE"
+                            " study_id = $1 AND number = $2)",
+                            3, params, NULL, error)) != HPT_OK ||
+      (rc = hpt__store_exec(store,
+                            "INSERT INTO trial_artifacts (trial_id, name,"
+                            " object, bytes, sha256) SELECT id, $3, $4::oid,"
+                            " $5, $6 FROM trials WHERE study_id = $1 AND"
+                            " number = $2",
+                            6, params, &result, error)) != HPT_OK)
+    goto fail;
+  if (strcmp(PQcmdTuples(result), "1") != 0) {
+    rc = HPT_ERR(error, HPT_ENOTFOUND, "no trial %d in study %" PRId64, number,
+                 study_id);
+    goto fail;
+  }
+  PQclear(result);
+  return hpt__store_commit(store, error);
+fail:
+  PQclear(result);
+  hpt__store_rollback(store);
+  return rc;
+}
+
+int hpt_store_artifact_record(hpt_store_t *store, int64_t study_id, int number,
+                              const char *name, uint32_t object,
+                              uint64_t length, const char *sha256_hex,
+                              hpt_error_t *error) {
+  int rc;
+  while ((rc = record_once(store, study_id, number, name, object, length,
+                           sha256_hex, error)) == HPT_EDB &&
+         hpt__store_recover(store, error))
+    ;
+  if (rc == HPT_ENOTFOUND)
+    hpt_store_artifact_discard(store, object);
+  return rc;
+}
+
+void hpt_store_artifact_discard(hpt_store_t *store, uint32_t object) {
+  char oid_text[16];
+  snprintf(oid_text, sizeof oid_text, "%u", object);
+  const char *params[] = {oid_text};
+  hpt_error_t error;
+  if (hpt__store_exec(store, "SELECT lo_unlink($1::oid)", 1, params, NULL,
+                      &error) != HPT_OK)
+    hpt_log(HPT_LOG_WARN, "artifact_discard_failed", "object=%u error=\"%s\"",
+            object, error.message);
 }
 
 int hpt_store_artifact_get(hpt_store_t *store, int64_t trial_id,
@@ -137,6 +261,122 @@ out:
   else
     hpt__store_rollback(store);
   return rc;
+}
+
+int hpt_store_artifact_names(hpt_store_t *store, int64_t trial_id,
+                             char ***names, size_t *count, hpt_error_t *error) {
+  *names = NULL;
+  *count = 0;
+  char id[24];
+  snprintf(id, sizeof id, "%" PRId64, trial_id);
+  const char *params[] = {id};
+  PGresult *result = NULL;
+  int rc = hpt__store_exec(store,
+                           "SELECT name FROM trial_artifacts WHERE trial_id ="
+                           " $1 ORDER BY name",
+                           1, params, &result, error);
+  if (rc != HPT_OK)
+    return rc;
+  size_t n = (size_t)PQntuples(result);
+  char **list = calloc(n ? n : 1, sizeof *list);
+  for (size_t i = 0; list != NULL && i < n; i++)
+    if ((list[i] = strdup(PQgetvalue(result, (int)i, 0))) == NULL) {
+      for (size_t j = 0; j < i; j++)
+        free(list[j]);
+      free(list);
+      list = NULL;
+    }
+  PQclear(result);
+  if (list == NULL)
+    return HPT_ERR(error, HPT_ENOMEM, "out of memory");
+  *names = list;
+  *count = n;
+  return HPT_OK;
+}
+
+static int save_once(hpt_store_t *store, int64_t trial_id, const char *name,
+                     const char *path, hpt_error_t *error) {
+  char id[24];
+  snprintf(id, sizeof id, "%" PRId64, trial_id);
+  const char *params[] = {id, name};
+  PGresult *result = NULL;
+  FILE *out = NULL;
+  hpt_sha256_ctx_t *hash = NULL;
+  char *buffer = NULL;
+  int fd = -1;
+  int rc = hpt__store_begin(store, error);
+  if (rc != HPT_OK)
+    return rc;
+  if ((rc = hpt__store_exec(store,
+                            "SELECT object, bytes, sha256 FROM"
+                            " trial_artifacts WHERE trial_id = $1 AND"
+                            " name = $2",
+                            2, params, &result, error)) != HPT_OK)
+    goto out;
+  if (PQntuples(result) == 0) {
+    rc = HPT_ERR(error, HPT_ENOTFOUND,
+                 "trial (id %s) kept no artifact '%s': it was not sent or "
+                 "not kept",
+                 id, name);
+    goto out;
+  }
+  Oid object = (Oid)strtoul(PQgetvalue(result, 0, 0), NULL, 10);
+  uint64_t expected = strtoull(PQgetvalue(result, 0, 1), NULL, 10), got = 0;
+  if ((hash = hpt_sha256_new()) == NULL || (buffer = malloc(CHUNK)) == NULL) {
+    rc = HPT_ERR(error, HPT_ENOMEM, "out of memory");
+    goto out;
+  }
+  if ((out = fopen(path, "wb")) == NULL) {
+    rc = HPT_ERR(error, HPT_EIO, "%s: cannot create", path);
+    goto out;
+  }
+  if ((fd = lo_open(store->conn, object, INV_READ)) < 0) {
+    rc = HPT_ERR(error, HPT_EDB, "artifact '%s' of trial %s is missing: %s",
+                 name, id, PQerrorMessage(store->conn));
+    goto out;
+  }
+  for (;;) {
+    int n = lo_read(store->conn, fd, buffer, CHUNK);
+    if (n <= 0)
+      break;
+    hpt_sha256_update(hash, buffer, (size_t)n);
+    if (fwrite(buffer, 1, (size_t)n, out) != (size_t)n) {
+      rc = HPT_ERR(error, HPT_EIO, "%s: write failed", path);
+      goto out;
+    }
+    got += (uint64_t)n;
+  }
+  uint8_t digest[HPT_SHA256_BYTES];
+  char hex[HPT_SHA256_HEX];
+  hpt_sha256_final(hash, digest);
+  hpt_sha256_hex(digest, hex);
+  if (got != expected || strcmp(hex, PQgetvalue(result, 0, 2)) != 0)
+    rc = HPT_ERR(error, HPT_EPARSE,
+                 "artifact '%s' of trial %s is corrupted: sha256 mismatch "
+                 "(%" PRIu64 " of %" PRIu64 " bytes)",
+                 name, id, got, expected);
+out:
+  if (fd >= 0)
+    lo_close(store->conn, fd);
+  if (out != NULL && fclose(out) != 0 && rc == HPT_OK)
+    rc = HPT_ERR(error, HPT_EIO, "%s: write failed", path);
+  if (out != NULL && rc != HPT_OK)
+    unlink(path);
+  free(buffer);
+  hpt_sha256_destroy(&hash);
+  PQclear(result);
+  if (rc == HPT_OK)
+    rc = hpt__store_commit(store, error);
+  else
+    hpt__store_rollback(store);
+  return rc;
+}
+
+int hpt_store_artifact_save(hpt_store_t *store, int64_t trial_id,
+                            const char *name, const char *path,
+                            hpt_error_t *error) {
+  HPT__STORE_RETRYING(store, error,
+                      save_once(store, trial_id, name, path, error));
 }
 
 int hpt_store_artifacts_prune(hpt_store_t *store, int64_t study_id, int keep,

@@ -20,11 +20,56 @@ int hpt_store_artifact_put(hpt_store_t *store, int64_t study_id, int number,
                            size_t length, const char *sha256_hex,
                            hpt_error_t *error);
 
+/* ---- streamed writes: a file of any size, a chunk at a time -------------
+ *
+ * hpt_store_artifact_create makes an empty large object; each
+ * hpt_store_artifact_write is one short transaction (no transaction stays
+ * open between chunks, so other writes are never caught up in one);
+ * hpt_store_artifact_record then names the object as the trial's artifact
+ * (replacing an earlier one of that name), and hpt_store_artifact_discard
+ * unlinks an object that will not be recorded. An object whose upload is
+ * cut by a coordinator crash stays unreferenced (vacuumlo removes such
+ * objects). Each call is retried after a recovered database outage. */
+
+/* A new, empty large object; *object is its oid. */
+int hpt_store_artifact_create(hpt_store_t *store, uint32_t *object,
+                              hpt_error_t *error);
+
+/* Writes bytes[0..length) at `offset` of large object `object`. */
+int hpt_store_artifact_write(hpt_store_t *store, uint32_t object,
+                             uint64_t offset, const uint8_t *bytes,
+                             size_t length, hpt_error_t *error);
+
+/* Records `object` (`length` bytes with that SHA-256) as artifact `name`
+ * of trial (study_id, number), in one transaction with the removal of an
+ * earlier artifact of that name. HPT_ENOTFOUND when there is no such
+ * trial (the object is then unlinked too). */
+int hpt_store_artifact_record(hpt_store_t *store, int64_t study_id, int number,
+                              const char *name, uint32_t object,
+                              uint64_t length, const char *sha256_hex,
+                              hpt_error_t *error);
+
+/* Unlinks `object`. Best effort: failures are logged. */
+void hpt_store_artifact_discard(hpt_store_t *store, uint32_t object);
+
 /* Reads artifact `name` of trial `trial_id`; the caller frees *bytes.
  * HPT_ENOTFOUND when the trial kept no such artifact. */
 int hpt_store_artifact_get(hpt_store_t *store, int64_t trial_id,
                            const char *name, uint8_t **bytes, size_t *length,
                            hpt_error_t *error);
+
+/* The names of trial `trial_id`'s artifacts, sorted; the caller frees
+ * each and the array. *count is 0 when it kept none. */
+int hpt_store_artifact_names(hpt_store_t *store, int64_t trial_id,
+                             char ***names, size_t *count, hpt_error_t *error);
+
+/* Writes artifact `name` of trial `trial_id` to the file `path`, streamed
+ * (one chunk in memory) and sha256-checked as hpt_store_artifact_get does;
+ * on any failure the file is removed. HPT_ENOTFOUND (no such artifact),
+ * HPT_EPARSE ("... sha256 mismatch"), HPT_EIO (naming path), HPT_EDB. */
+int hpt_store_artifact_save(hpt_store_t *store, int64_t trial_id,
+                            const char *name, const char *path,
+                            hpt_error_t *error);
 
 /* Keeps the artifacts of the best `keep` COMPLETE trials of the study (by
  * its direction) and deletes every other trial's. */

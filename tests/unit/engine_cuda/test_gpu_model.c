@@ -14,6 +14,11 @@
  *              applies
  *   graphs     the same batch eagerly, captured and replayed gives the
  *              same logits bit for bit
+ *   train      train.c's loop end to end (hpt_train_run with device
+ *              cuda:0, the path a transformer trial takes): 2 AdamW steps
+ *              of 2 accumulated, uneven micro-batches each on tiny-bert,
+ *              then evaluation and the weights read back, against the same
+ *              run on the CPU, in fp32 and bf16; and a missing device
  *
  * Measure: max |gpu - cpu| / max |cpu| per tensor. Tensors whose largest
  * CPU gradient is under 1e-4 x the model's largest are analytically zero
@@ -48,7 +53,9 @@
 #include "gpu_model.h"
 #include "model.h"
 #include "optimizer.h"
+#include "rng.h"
 #include "safetensors.h"
+#include "train.h"
 
 static int failures, checks;
 
@@ -400,6 +407,155 @@ static void graphs(void) {
   hpt_safetensors_close(&f.st);
 }
 
+/* ---- train.c's GPU loop ------------------------------------------------ */
+
+/* "t12 t40 ..." -> [2] 12 40 ... [3] (tiny-bert: 100 ids, 40 positions). */
+static int toy_encode(const void *tokenizer, const char *text,
+                      size_t max_length, hpt_token_ids_t *out,
+                      hpt_error_t *error) {
+  (void)tokenizer;
+  out->count = 0;
+  int rc = hpt_token_ids_push(out, 2, error);
+  for (const char *p = text; rc == 0 && *p;) {
+    while (*p == ' ')
+      p++;
+    if (*p != 't')
+      break;
+    int id = (int)strtol(p + 1, (char **)&p, 10);
+    if (out->count + 1 < max_length)
+      rc = hpt_token_ids_push(out, id, error);
+  }
+  return rc != 0 ? rc : hpt_token_ids_push(out, 3, error);
+}
+
+/* n texts of 3..14 ids; label 0 draws 10..49, label 1 50..89. */
+static void toy_data(char **texts, int *labels, size_t n, uint64_t seed) {
+  hpt_rng_t rng;
+  hpt_rng_seed(&rng, seed);
+  for (size_t i = 0; i < n; i++) {
+    int label = (int)(i % 2), len = 3 + (int)hpt_rng_below(&rng, 12);
+    char buf[256] = "";
+    for (int t = 0; t < len; t++) {
+      char word[16];
+      snprintf(word, sizeof word, "%st%d", t ? " " : "",
+               10 + 40 * label + (int)hpt_rng_below(&rng, 40));
+      strcat(buf, word);
+    }
+    texts[i] = strdup(buf);
+    labels[i] = label;
+  }
+}
+
+/* cos(angle) between the CPU's and the GPU's total updates (final -
+ * initial weights, all tensors together). */
+static double update_cosine(const hpt_model_t *cpu, const hpt_model_t *gpu,
+                            const hpt_model_t *init) {
+  double dot = 0, nc = 0, ng = 0;
+  for (size_t i = 0; i < hpt_model_param_count(cpu); i++) {
+    const hpt_model_param_t *c = hpt_model_param_at(cpu, i);
+    const hpt_model_param_t *g = hpt_model_param_at(gpu, i);
+    const hpt_model_param_t *s = hpt_model_param_at(init, i);
+    for (size_t j = 0; j < c->numel; j++) {
+      double dc = (double)c->value[j] - s->value[j];
+      double dg = (double)g->value[j] - s->value[j];
+      dot += dc * dg;
+      nc += dc * dc;
+      ng += dg * dg;
+    }
+  }
+  return nc > 0 && ng > 0 ? dot / sqrt(nc * ng) : 0.0;
+}
+
+/* hpt_train_run on the CPU and on cuda:0 in precision amp: 30 examples
+ * in micro-batches of 8 with 2 accumulated per step (8 + 8, then 8 + 6:
+ * weights count / step_examples) = 2 steps, dropout off (the GPU's masks
+ * are another stream), smoothing on, restore_best and probabilities on.
+ * The losses (training: before each step; validation: after both) and
+ * the validation probabilities must agree within tol, the updates point
+ * the same way, and the weights must have come back to the host model. */
+static void train_loop(hpt_gpu_amp_t amp, double tol, double min_cosine) {
+  const char *dir = src_path("tests/fixtures/tiny-bert");
+  enum { NT = 30, NV = 10, K = 3 };
+  char *tr_texts[NT], *va_texts[NV];
+  int tr_labels[NT], va_labels[NV];
+  toy_data(tr_texts, tr_labels, NT, 1);
+  toy_data(va_texts, va_labels, NV, 2);
+  hpt_train_data_t tr = {(const char *const *)tr_texts, tr_labels, NT};
+  hpt_train_data_t va = {(const char *const *)va_texts, va_labels, NV};
+  hpt_train_encoder_t enc = {toy_encode, NULL, 0, 32};
+  hpt_model_t *cpu = NULL, *gpu = NULL, *init = NULL;
+  if (hpt_model_load(dir, 42, &cpu, &err) != 0 ||
+      hpt_model_load(dir, 42, &gpu, &err) != 0 ||
+      hpt_model_load(dir, 42, &init, &err) != 0)
+    die(dir);
+  hpt_train_options_t o;
+  hpt_train_options_default(&o);
+  o.epochs = 1;
+  o.batch_size = 8;
+  o.gradient_accumulation_steps = 2;
+  o.eval_batch_size = 4;
+  o.dropout = 0.0;
+  o.label_smoothing = 0.1;
+  o.warmup_ratio = 0.0;
+  o.threads = 1;
+  o.optimizer.lr_backbone = 1e-3;
+  o.optimizer.lr_head = 3e-3;
+  o.optimizer.layer_decay = 0.8;
+  o.restore_best = true;
+  float p_cpu[NV * K], p_gpu[NV * K];
+  hpt_train_result_t r_cpu, r_gpu;
+  o.val_probabilities = p_cpu;
+  if (hpt_train_run(cpu, &enc, &tr, &va, &o, NULL, NULL, &r_cpu, &err) != 0)
+    die("cpu train");
+  o.val_probabilities = p_gpu;
+  o.device = "cuda:0";
+  o.amp = amp;
+  if (hpt_train_run(gpu, &enc, &tr, &va, &o, NULL, NULL, &r_gpu, &err) != 0)
+    die("gpu train");
+  const char *name = hpt_gpu_amp_name(amp);
+  CHECK(r_gpu.steps == 2 && r_cpu.steps == 2, "train %s: steps cpu %ld gpu %ld",
+        name, r_cpu.steps, r_gpu.steps);
+  CHECK(r_gpu.epochs_run == 1 && r_gpu.best_epoch == 1,
+        "train %s: epochs %d/%d", name, r_gpu.epochs_run, r_gpu.best_epoch);
+  CHECK(r_gpu.peak_gpu_bytes > 0, "train %s: no peak memory", name);
+  double d_train = fabs(r_gpu.train_loss - r_cpu.train_loss) / r_cpu.train_loss;
+  double d_val = fabs(r_gpu.val_loss - r_cpu.val_loss) / r_cpu.val_loss;
+  double d_prob = 0.0;
+  for (int i = 0; i < NV * K; i++)
+    d_prob = fmax(d_prob, fabs((double)p_gpu[i] - p_cpu[i]));
+  double cosine = update_cosine(cpu, gpu, init);
+  CHECK(d_train <= tol, "train %s: train loss %.6f vs cpu %.6f", name,
+        r_gpu.train_loss, r_cpu.train_loss);
+  CHECK(d_val <= tol, "train %s: val loss after 2 steps %.6f vs cpu %.6f", name,
+        r_gpu.val_loss, r_cpu.val_loss);
+  CHECK(d_prob <= tol, "train %s: probabilities differ by %g", name, d_prob);
+  CHECK(cosine >= min_cosine, "train %s: updates' cosine %.4f < %.2f", name,
+        cosine, min_cosine);
+  printf("train   tiny-bert       %-4s 2 steps (2 x 2 micro-batches): loss "
+         "train %.5f/%.5f val %.5f/%.5f (gpu/cpu), probs %.1e, update "
+         "cosine %.4f, peak %.1f MiB; tol %.0e\n",
+         name, r_gpu.train_loss, r_cpu.train_loss, r_gpu.val_loss,
+         r_cpu.val_loss, d_prob, cosine,
+         (double)r_gpu.peak_gpu_bytes / (1 << 20), tol);
+
+  /* A device that is not there fails with the backend's reason. */
+  hpt_model_t *other = NULL;
+  if (hpt_model_load(dir, 42, &other, &err) != 0)
+    die(dir);
+  o.device = "cuda:63";
+  int rc = hpt_train_run(other, &enc, &tr, &va, &o, NULL, NULL, &r_gpu, &err);
+  CHECK(rc == HPT_ENOTFOUND && strstr(err.message, "train: cuda:63: gpu: "),
+        "train: cuda:63 gave %d: %s", rc, err.message);
+  hpt_model_destroy(&other);
+  hpt_model_destroy(&cpu);
+  hpt_model_destroy(&gpu);
+  hpt_model_destroy(&init);
+  for (int i = 0; i < NT; i++)
+    free(tr_texts[i]);
+  for (int i = 0; i < NV; i++)
+    free(va_texts[i]);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (!hpt_gpu_built() || hpt_gpu_device_count() == 0) {
@@ -442,6 +598,8 @@ int main(void) {
   adamw();
   scaler();
   graphs();
+  train_loop(HPT_GPU_AMP_OFF, 1e-4, 0.99);
+  train_loop(HPT_GPU_AMP_BF16, 5e-2, 0.9);
   printf("%s: %d checks, %d failed\n", failures ? "FAILED" : "passed", checks,
          failures);
   return failures ? 1 : 0;

@@ -31,79 +31,10 @@ static void notify_change(hpt_dispatcher_t *d) {
     d->on_change(d, d->on_change_data);
 }
 
-/* Group commit. Handling a message queues its writes in the store (write-
- * behind, store_batch.c) and its answers here; after the batch — every
- * message that was waiting — one barrier sends all the writes as one
- * pipelined transaction and commits it durably, and only then do the
- * answers leave. A worker is never told
- * anything the database could still lose, and a burst of results costs one
- * disk flush instead of one each. */
-static hpt__outgoing_t *queue_envelope(hpt_dispatcher_t *d,
-                                       const hpt_wire_peer_t *peer,
-                                       const Hpt__Envelope *envelope) {
-  if (d->outbox_length == d->outbox_capacity) {
-    size_t capacity = d->outbox_capacity ? d->outbox_capacity * 2 : 64;
-    hpt__outgoing_t *grown = realloc(d->outbox, capacity * sizeof *grown);
-    if (grown == NULL) {
-      hpt_log(HPT_LOG_ERROR, "outbox_full", "body=%s",
-              hpt_wire_body_name(envelope));
-      return NULL;
-    }
-    d->outbox = grown;
-    d->outbox_capacity = capacity;
-  }
-  size_t length = hpt__envelope__get_packed_size(envelope);
-  uint8_t *bytes = malloc(length ? length : 1);
-  if (bytes == NULL)
-    return NULL;
-  hpt__envelope__pack(envelope, bytes);
-  hpt__outgoing_t *out = &d->outbox[d->outbox_length++];
-  out->peer = *peer;
-  out->bytes = bytes;
-  out->length = length;
-  out->idle_since_ns = 0;
-  return out;
-}
-
-/* Makes the batch durable, then sends its answers. */
-static void flush_outbox(hpt_dispatcher_t *d) {
-  if (d->outbox_length == 0)
-    return;
-  hpt_error_t error;
-  uint64_t started_ns = uv_hrtime();
-  if (d->config.store != NULL) {
-    int rc = hpt_store_barrier(d->config.store, &error);
-    db_timed(d, HPT_DISPATCHER_DB_BARRIER, started_ns);
-    if (rc < 0) {
-      /* Not durable: say nothing yet; the next tick tries again. */
-      hpt_log(HPT_LOG_ERROR, "barrier_failed",
-              "error=\"%s\" answers_held=%zu", error.message,
-              d->outbox_length);
-      return;
-    }
-  }
-  for (size_t i = 0; i < d->outbox_length; i++) {
-    hpt__outgoing_t *out = &d->outbox[i];
-    /* A peer that is gone (ROUTER_MANDATORY: EHOSTUNREACH) loses its lease
-     * by silence; nothing else to do here. */
-    if (hpt_wire_send_packed(d->socket, &out->peer, out->bytes, out->length,
-                             &error) < 0) {
-      char text[128];
-      hpt_wire_peer_text(&out->peer, text, sizeof text);
-      hpt_log(HPT_LOG_WARN, "send_failed", "peer=%s error=\"%s\"", text,
-              error.message);
-    } else if (out->idle_since_ns != 0) {
-      hpt_histogram_observe(&d->dispatch_latency,
-                            (double)(uv_hrtime() - out->idle_since_ns) / 1e9);
-    }
-    free(out->bytes);
-  }
-  d->outbox_length = 0;
-}
-
+/* Group commit: answers wait in the outbox (dispatcher_outbox.c). */
 static void send_envelope(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
                           const Hpt__Envelope *envelope) {
-  queue_envelope(d, peer, envelope);
+  hpt__outbox_queue(d, peer, envelope);
 }
 
 static void send_who_are_you(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer) {
@@ -200,7 +131,7 @@ static int send_assignment(hpt_dispatcher_t *d, hpt__worker_t *w,
   Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
   envelope.body_case = HPT__ENVELOPE__BODY_ASSIGN;
   envelope.assign = &assign;
-  hpt__outgoing_t *out = queue_envelope(d, &w->peer, &envelope);
+  hpt__outgoing_t *out = hpt__outbox_queue(d, &w->peer, &envelope);
   if (out != NULL)
     out->idle_since_ns = w->idle_since_ns;
 out:
@@ -634,6 +565,7 @@ static void on_readable(hpt_zmq_watch_t *watch) {
 out:
   hpt_wire_free(envelope);
   dispatch_pending(d);
+  hpt__outbox_poll(d);
 }
 
 /* ---- timer: leases, orphans, study states, dispatch ---------------------- */
@@ -661,7 +593,9 @@ static void poll_study_states(hpt_dispatcher_t *d) {
   }
 }
 
-static void on_drained(hpt_zmq_watch_t *watch) { flush_outbox(watch->data); }
+static void on_drained(hpt_zmq_watch_t *watch) {
+  hpt__outbox_flush(watch->data);
+}
 
 static void on_timer(uv_timer_t *timer) {
   hpt_dispatcher_t *d = timer->data;
@@ -699,7 +633,8 @@ static void on_timer(uv_timer_t *timer) {
     poll_study_states(d);
   }
   dispatch_pending(d);
-  flush_outbox(d);
+  hpt__outbox_poll(d);
+  hpt__outbox_flush(d);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -810,7 +745,7 @@ void hpt_dispatcher_pause(hpt_dispatcher_t *d) { d->paused = true; }
 void hpt_dispatcher_close(hpt_dispatcher_t *d) {
   if (d->closed)
     return;
-  flush_outbox(d);
+  hpt__outbox_close(d);
   /* Whatever was written without an answer to send (a lease that expired,
    * the study's final state) becomes durable too. */
   hpt_error_t error;
@@ -833,9 +768,7 @@ void hpt_dispatcher_destroy(hpt_dispatcher_t **dispatcher) {
     hpt_artifact_receive_destroy(&d->workers[i].artifact, NULL);
   free(d->workers);
   free(d->orphans);
-  for (size_t i = 0; i < d->outbox_length; i++)
-    free(d->outbox[i].bytes);
-  free(d->outbox);
+  hpt__outbox_free(d);
   free(d);
   *dispatcher = NULL;
 }

@@ -80,6 +80,12 @@ struct hpt_dispatcher {
   size_t n_orphans;
   hpt__outgoing_t *outbox; /* answers held until their effects are durable */
   size_t outbox_length, outbox_capacity;
+  hpt__outgoing_t *sealed; /* answers whose barrier is in flight */
+  size_t sealed_length, sealed_capacity;
+  bool barrier_in_flight;
+  uint64_t barrier_started_ns;
+  uv_poll_t *db_poll; /* the store's socket, while a barrier is in flight */
+  int db_poll_fd;
   hpt_dispatcher_change_cb on_change;
   void *on_change_data;
   bool paused;
@@ -87,6 +93,27 @@ struct hpt_dispatcher {
   hpt_histogram_t dispatch_latency;                  /* seconds */
   hpt_histogram_t db_write[HPT_DISPATCHER_N_DB_OPS]; /* seconds, per op */
 };
+
+/* ---- dispatcher_outbox.c: group commit ----------------------------------- */
+
+/* Queues an answer (packed now) until the barrier after it lands; NULL
+ * when out of memory (logged). */
+hpt__outgoing_t *hpt__outbox_queue(hpt_dispatcher_t *d,
+                                   const hpt_wire_peer_t *peer,
+                                   const Hpt__Envelope *envelope);
+
+/* Starts a barrier for the answers queued so far, unless one is in flight
+ * (then the next one starts when it lands). */
+void hpt__outbox_flush(hpt_dispatcher_t *d);
+
+/* Reads the barrier's answer if it has come; when it has, sends its
+ * answers (or holds them, when it failed) and starts the next barrier.
+ * Cheap; call it after handling anything. */
+void hpt__outbox_poll(hpt_dispatcher_t *d);
+
+/* Waits for the barriers and sends every answer (closing). */
+void hpt__outbox_close(hpt_dispatcher_t *d);
+void hpt__outbox_free(hpt_dispatcher_t *d);
 
 /* ---- dispatcher_workers.c ---------------------------------------------- */
 

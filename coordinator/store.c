@@ -153,7 +153,7 @@ int hpt__store_exec(hpt_store_t *store, const char *sql, int n_params,
                     hpt_error_t *error) {
   if (result != NULL)
     *result = NULL;
-  if (store->queue_length > 0) {
+  if (store->queue_length > 0 || store->flight.active) {
     int rc = hpt__store_batch_flush(store, false, error);
     if (rc != HPT_OK)
       return rc;
@@ -408,7 +408,7 @@ void hpt_store_close(hpt_store_t **store) {
   if (store == NULL || *store == NULL)
     return;
   hpt_error_t error;
-  if ((*store)->queue_length > 0 &&
+  if (((*store)->queue_length > 0 || (*store)->flight.active) &&
       hpt__store_batch_flush(*store, true, &error) != HPT_OK)
     hpt_log(HPT_LOG_ERROR, "writes_lost", "count=%zu error=\"%s\"",
             (*store)->queue_length, error.message);
@@ -794,6 +794,9 @@ int hpt__store_barrier_now(hpt_store_t *store, hpt_error_t *error) {
 }
 
 int hpt_store_barrier(hpt_store_t *store, hpt_error_t *error) {
+  int rc = hpt__store_land(store, error);
+  if (rc != HPT_OK)
+    return rc;
   if (store->queue_length > 0)
     return hpt__store_batch_flush(store, true, error);
   return hpt__store_barrier_now(store, error);

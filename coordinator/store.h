@@ -52,6 +52,21 @@ int hpt_store_set_synchronous(hpt_store_t *store, bool synchronous,
                               hpt_error_t *error);
 int hpt_store_barrier(hpt_store_t *store, hpt_error_t *error);
 
+/* The same barrier without waiting for it, so that the caller can go on
+ * handling messages while PostgreSQL commits: sends what is queued (writes
+ * queued from now on wait for the next barrier) and sets *started. Then
+ * call hpt_store_barrier_poll whenever hpt_store_socket() is readable (and
+ * after handling anything else) until *done; its return value is the
+ * barrier's. A statement that needs the connection meanwhile waits for the
+ * barrier to land first (poll then reports it done). *started is false
+ * when it had to complete at once (its result is the return value). One
+ * barrier at a time. */
+int hpt_store_barrier_start(hpt_store_t *store, bool *started,
+                            hpt_error_t *error);
+int hpt_store_barrier_poll(hpt_store_t *store, bool *done, hpt_error_t *error);
+bool hpt_store_barrier_in_flight(const hpt_store_t *store);
+int hpt_store_socket(const hpt_store_t *store);
+
 /* Applies the migrations not yet recorded in schema_migrations, each in its
  * own transaction, serialised by an advisory lock so two processes may run
  * it at once. *applied (may be NULL) = how many ran now. Idempotent. */

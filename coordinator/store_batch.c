@@ -110,89 +110,110 @@ static bool send_statement(hpt_store_t *store, const char *sql, int n_params,
                              0) == 1;
 }
 
-typedef enum { PIPELINE_OK, PIPELINE_REFUSED, PIPELINE_LOST } pipeline_t;
+static const char barrier_sql[] =
+    "UPDATE durability_barrier SET at = now() WHERE id = 1";
 
-/* Sends writes [0, n) of the queue in one transaction (durable: with a
- * synchronous commit and the barrier row) and reads every result. */
-static pipeline_t run_pipeline(hpt_store_t *store, size_t n, bool durable,
-                               hpt_error_t *error) {
-  static const char barrier_sql[] =
-      "UPDATE durability_barrier SET at = now() WHERE id = 1";
+/* Sends writes [0, n) of the queue as one pipelined transaction (durable:
+ * with a synchronous commit and the barrier row) and records it in
+ * store->flight; its results are read by read_results. */
+static void send_pipeline(hpt_store_t *store, size_t n, bool durable) {
+  hpt__store_flight_t *f = &store->flight;
+  *f = (hpt__store_flight_t){.active = true, .n = n, .durable = durable};
   /* Prepare first: PQprepare waits for its answer, which a pipeline
    * forbids. */
   for (size_t i = 0; i < n; i++)
     hpt__store_prepared(store, store->queue[i].sql, store->queue[i].n_params);
   hpt__store_prepared(store, barrier_sql, 0);
+  hpt__store_prepared(store, "BEGIN", 0);
+  hpt__store_prepared(store, "SET LOCAL synchronous_commit TO on", 0);
+  hpt__store_prepared(store, "COMMIT", 0);
   if (PQenterPipelineMode(store->conn) != 1) {
-    HPT_ERR(error, HPT_EDB, "cannot enter pipeline mode: %s",
+    f->outcome = PQstatus(store->conn) == CONNECTION_BAD
+                     ? HPT__PIPELINE_LOST
+                     : HPT__PIPELINE_REFUSED;
+    HPT_ERR(&f->error, HPT_EDB, "cannot enter pipeline mode: %s",
             PQerrorMessage(store->conn));
-    return PQstatus(store->conn) == CONNECTION_BAD ? PIPELINE_LOST
-                                                   : PIPELINE_REFUSED;
+    f->reported = true;
+    f->entered = false;
+    f->done = true;
+    return;
   }
-  /* Every statement sent, in order; NULL entries are BEGIN/SET/COMMIT. */
+  f->entered = true;
   bool sent = send_statement(store, "BEGIN", 0, NULL);
-  size_t n_sent = 1;
+  f->n_sent = 1;
   if (sent && durable) {
     sent = send_statement(store, "SET LOCAL synchronous_commit TO on", 0, NULL);
-    n_sent++;
+    f->n_sent++;
   }
-  size_t first_write = n_sent;
-  for (size_t i = 0; sent && i < n; i++, n_sent++)
+  f->first_write = f->n_sent;
+  for (size_t i = 0; sent && i < n; i++, f->n_sent++)
     sent = send_statement(store, store->queue[i].sql, store->queue[i].n_params,
                           (const char *const *)store->queue[i].params);
   if (sent && durable) {
     sent = send_statement(store, barrier_sql, 0, NULL);
-    n_sent++;
+    f->n_sent++;
   }
   if (sent) {
     sent = send_statement(store, "COMMIT", 0, NULL);
-    n_sent++;
+    f->n_sent++;
   }
   if (sent)
     sent = PQpipelineSync(store->conn) == 1;
-  pipeline_t outcome = sent ? PIPELINE_OK : PIPELINE_LOST;
-  bool reported = false;
-  /* Read each statement's result (then the NULL that ends it), and the
-   * sync. A statement after a failed one comes back PIPELINE_ABORTED. */
-  for (size_t k = 0; sent && k <= n_sent; k++) {
+  if (!sent) {
+    f->outcome = HPT__PIPELINE_LOST;
+    f->done = true;
+  }
+}
+
+/* Reads the flight's results: all of them, waiting, when `wait`; else
+ * those that have arrived. Sets f->done at the sync (or on a lost
+ * connection). A statement after a failed one comes back
+ * PIPELINE_ABORTED. */
+static void read_results(hpt_store_t *store, bool wait) {
+  hpt__store_flight_t *f = &store->flight;
+  while (!f->done) {
+    if (!wait) {
+      if (PQconsumeInput(store->conn) != 1) {
+        f->outcome = HPT__PIPELINE_LOST;
+        f->done = true;
+        return;
+      }
+      if (PQisBusy(store->conn))
+        return; /* the rest has not arrived */
+    }
     PGresult *result = PQgetResult(store->conn);
     if (result == NULL) {
-      outcome = PIPELINE_LOST;
-      break;
+      if (f->after_result) { /* the NULL that ends each statement */
+        f->after_result = false;
+        continue;
+      }
+      if (!wait && PQstatus(store->conn) != CONNECTION_BAD)
+        return;
+      f->outcome = HPT__PIPELINE_LOST;
+      f->done = true;
+      return;
     }
     ExecStatusType status = PQresultStatus(result);
     if (status == PGRES_PIPELINE_SYNC) {
-      PQclear(result);
-      break;
-    }
-    if (status == PGRES_FATAL_ERROR || status == PGRES_PIPELINE_ABORTED) {
-      if (!reported && status == PGRES_FATAL_ERROR) {
-        hpt__store_result_error(store, result, error);
-        reported = true;
+      f->done = true;
+    } else if (status == PGRES_FATAL_ERROR ||
+               status == PGRES_PIPELINE_ABORTED) {
+      if (!f->reported && status == PGRES_FATAL_ERROR) {
+        hpt__store_result_error(store, result, &f->error);
+        f->reported = true;
       }
-      if (outcome == PIPELINE_OK)
-        outcome = PIPELINE_REFUSED;
-    } else if (k >= first_write && k < first_write + n) {
-      check_changed(&store->queue[k - first_write], result);
+      if (f->outcome == HPT__PIPELINE_OK)
+        f->outcome = HPT__PIPELINE_REFUSED;
+      f->after_result = true;
+      f->next++;
+    } else {
+      if (f->next >= f->first_write && f->next < f->first_write + f->n)
+        check_changed(&store->queue[f->next - f->first_write], result);
+      f->after_result = true;
+      f->next++;
     }
     PQclear(result);
-    while ((result = PQgetResult(store->conn)) != NULL)
-      PQclear(result); /* the NULL after each statement's result */
   }
-  if (PQstatus(store->conn) == CONNECTION_BAD)
-    outcome = PIPELINE_LOST;
-  if (outcome == PIPELINE_LOST) {
-    if (!reported)
-      HPT_ERR(error, HPT_EDB, "connection lost: %s",
-              PQerrorMessage(store->conn));
-    return outcome;
-  }
-  if (PQexitPipelineMode(store->conn) != 1 && outcome == PIPELINE_OK) {
-    HPT_ERR(error, HPT_EDB, "cannot leave pipeline mode: %s",
-            PQerrorMessage(store->conn));
-    outcome = PIPELINE_REFUSED;
-  }
-  return outcome;
 }
 
 /* After a refused pipeline: each write alone, so that only the bad one is
@@ -222,40 +243,134 @@ static void queue_drop_front(hpt_store_t *store, size_t n) {
   store->queue_length -= n;
 }
 
+/* Ends the flight whose results are all read: leaves pipeline mode and
+ * settles its writes. A lost connection replays them, waiting, once the
+ * server is back; a refused statement has them run one by one. */
+static int finish_flight(hpt_store_t *store, hpt_error_t *error) {
+  hpt__store_flight_t *f = &store->flight;
+  f->active = false;
+  if (PQstatus(store->conn) == CONNECTION_BAD)
+    f->outcome = HPT__PIPELINE_LOST;
+  if (f->outcome != HPT__PIPELINE_LOST && f->entered &&
+      PQexitPipelineMode(store->conn) != 1 && f->outcome == HPT__PIPELINE_OK) {
+    HPT_ERR(&f->error, HPT_EDB, "cannot leave pipeline mode: %s",
+            PQerrorMessage(store->conn));
+    f->reported = true;
+    f->outcome = HPT__PIPELINE_REFUSED;
+  }
+  if (f->outcome == HPT__PIPELINE_LOST) {
+    /* libpq leaves pipeline mode with the connection; nothing of this
+     * transaction was committed: replay it once the server is back. */
+    hpt_log(HPT_LOG_WARN, "batch_lost", "writes=%zu action=replay", f->n);
+    if (!f->reported)
+      HPT_ERR(&f->error, HPT_EDB, "connection lost: %s",
+              PQerrorMessage(store->conn));
+    if (error != NULL)
+      *error = f->error;
+    if (!hpt__store_recover(store, error))
+      return error ? error->code : HPT_EDB;
+    return hpt__store_batch_flush(store, f->durable, error);
+  }
+  if (f->outcome == HPT__PIPELINE_REFUSED) {
+    /* The error left the explicit transaction open and aborted: the
+     * statements after it, COMMIT included, were skipped. */
+    if (PQtransactionStatus(store->conn) != PQTRANS_IDLE)
+      hpt__store_rollback(store);
+    hpt_log(HPT_LOG_WARN, "batch_refused",
+            "writes=%zu error=\"%s\" action=one_by_one", f->n,
+            f->error.message);
+    run_one_by_one(store, f->n);
+    queue_drop_front(store, f->n);
+    return f->durable ? hpt__store_barrier_now(store, error) : HPT_OK;
+  }
+  queue_drop_front(store, f->n);
+  return HPT_OK;
+}
+
+/* Settles the flight whose results are read, and remembers how that went
+ * for hpt_store_barrier_poll (it may be landed by someone else). */
+static int settle_flight(hpt_store_t *store, hpt_error_t *error) {
+  hpt_error_t settled;
+  int rc = finish_flight(store, &settled);
+  store->flight.landed_rc = rc;
+  if (rc != HPT_OK) {
+    store->flight.error = settled;
+    if (error != NULL)
+      *error = settled;
+  }
+  return rc;
+}
+
+/* Waits for the flight in progress, if any, and settles it. */
+static int land_flight(hpt_store_t *store, hpt_error_t *error) {
+  if (!store->flight.active)
+    return HPT_OK;
+  read_results(store, true);
+  return settle_flight(store, error);
+}
+
 int hpt__store_batch_flush(hpt_store_t *store, bool durable,
                            hpt_error_t *error) {
+  int rc = land_flight(store, error);
+  if (rc != HPT_OK)
+    return rc;
   while (store->queue_length > 0) {
     size_t n =
         store->queue_length < PIPELINE_MAX ? store->queue_length : PIPELINE_MAX;
-    bool last = n == store->queue_length;
-    pipeline_t outcome = run_pipeline(store, n, durable && last, error);
-    if (outcome == PIPELINE_LOST) {
-      /* libpq leaves pipeline mode with the connection; nothing of this
-       * transaction was committed: replay it once the server is back. */
-      if (!hpt__store_recover(store, error))
-        return error ? error->code : HPT_EDB;
-      continue;
-    }
-    if (outcome == PIPELINE_REFUSED) {
-      /* The error left the explicit transaction open and aborted: the
-       * statements after it, COMMIT included, were skipped. */
-      if (PQtransactionStatus(store->conn) != PQTRANS_IDLE)
-        hpt__store_rollback(store);
-      hpt_log(HPT_LOG_WARN, "batch_refused",
-              "writes=%zu error=\"%s\" action=one_by_one", n,
-              error ? error->message : "");
-      run_one_by_one(store, n);
-      queue_drop_front(store, n);
-      if (last && durable)
-        return hpt__store_barrier_now(store, error);
-      continue;
-    }
-    queue_drop_front(store, n);
+    send_pipeline(store, n, durable && n == store->queue_length);
+    if ((rc = land_flight(store, error)) != HPT_OK)
+      return rc;
   }
   return HPT_OK;
 }
 
+int hpt_store_barrier_start(hpt_store_t *store, bool *started,
+                            hpt_error_t *error) {
+  *started = false;
+  int rc = land_flight(store, error);
+  if (rc != HPT_OK)
+    return rc;
+  if (store->queue_length > PIPELINE_MAX)
+    return hpt_store_barrier(store, error); /* rare: wait for it */
+  send_pipeline(store, store->queue_length, true);
+  if (store->flight.done) /* could not even send it */
+    return settle_flight(store, error);
+  *started = true;
+  return HPT_OK;
+}
+
+int hpt_store_barrier_poll(hpt_store_t *store, bool *done, hpt_error_t *error) {
+  *done = true;
+  if (!store->flight.active) {
+    /* Landed meanwhile, by a statement that had to wait for it. */
+    if (store->flight.landed_rc != HPT_OK && error != NULL)
+      *error = store->flight.error;
+    return store->flight.landed_rc;
+  }
+  read_results(store, false);
+  if (!store->flight.done) {
+    *done = false;
+    return HPT_OK;
+  }
+  return settle_flight(store, error);
+}
+
+bool hpt_store_barrier_in_flight(const hpt_store_t *store) {
+  return store->flight.active;
+}
+
+int hpt_store_socket(const hpt_store_t *store) { return PQsocket(store->conn); }
+
+int hpt__store_land(hpt_store_t *store, hpt_error_t *error) {
+  return land_flight(store, error);
+}
+
 void hpt__store_batch_discard(hpt_store_t *store) {
+  if (store->flight.active) {
+    hpt_error_t error;
+    if (land_flight(store, &error) != HPT_OK)
+      hpt_log(HPT_LOG_ERROR, "writes_lost", "error=\"%s\"", error.message);
+  }
   queue_drop_front(store, store->queue_length);
   free(store->queue);
   store->queue = NULL;

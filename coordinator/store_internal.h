@@ -27,10 +27,36 @@ typedef struct hpt__store_statement {
 /* A write queued by hpt__store_write (store_batch.c). */
 typedef struct hpt__store_queued hpt__store_queued_t;
 
+typedef enum {
+  HPT__PIPELINE_OK,
+  HPT__PIPELINE_REFUSED, /* a statement failed: the transaction is void */
+  HPT__PIPELINE_LOST,    /* the connection went: nothing was committed */
+} hpt__store_pipeline_t;
+
+/* The pipelined transaction on its way (store_batch.c): the first n
+ * queued writes, between BEGIN (and SET LOCAL ..., when durable) and
+ * COMMIT. At most one at a time. */
+typedef struct hpt__store_flight {
+  bool active;        /* sent; results not all settled */
+  bool entered;       /* in libpq pipeline mode */
+  bool done;          /* every result read (or the connection lost) */
+  bool durable;       /* commits synchronously, with the barrier row */
+  size_t n;           /* queued writes it carries */
+  size_t n_sent;      /* statements sent */
+  size_t first_write; /* index of the first write among them */
+  size_t next;        /* the statement whose result comes next */
+  bool after_result;  /* the NULL that ends a statement's result is due */
+  bool reported;      /* error holds the first failure */
+  hpt__store_pipeline_t outcome;
+  hpt_error_t error;
+  int landed_rc; /* how settling it went (HPT_OK or an error code) */
+} hpt__store_flight_t;
+
 struct hpt_store {
   PGconn *conn;               /* owned; one connection, one thread at a time */
   hpt__store_queued_t *queue; /* owned: writes not yet sent (store_batch.c) */
   size_t queue_length, queue_capacity;
+  hpt__store_flight_t flight; /* the queue's head, sent and not yet settled */
   hpt__store_statement_t statements[HPT__STORE_STATEMENTS_MAX];
   int n_statements;      /* prepared on conn; forgotten when it is reset */
   bool in_transaction;   /* between hpt__store_begin and commit/rollback */
@@ -89,6 +115,10 @@ int hpt__store_write(hpt_store_t *store, const char *sql, int n_params,
  * (hpt_store_barrier). Keeps the queue when it fails. */
 int hpt__store_batch_flush(hpt_store_t *store, bool durable,
                            hpt_error_t *error);
+
+/* Waits for the pipelined transaction in flight, if any, and settles it
+ * (before any statement that needs the connection to itself). */
+int hpt__store_land(hpt_store_t *store, hpt_error_t *error);
 
 /* Drops whatever is queued and frees the queue (closing the store). */
 void hpt__store_batch_discard(hpt_store_t *store);

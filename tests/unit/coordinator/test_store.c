@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "migrations.h"
 #include "store.h"
@@ -721,5 +722,42 @@ Test(store, queued_writes_survive_a_lost_connection) {
   start_trial(store, study, 5, 0.1, 5, 0, NAN);
   cr_assert_eq(hpt_store_barrier(store, &error), HPT_OK, "%s", error.message);
   expect_one(url, "SELECT count(*) FROM trials", "6");
+  hpt_store_close(&store);
+}
+
+Test(store, barrier_without_waiting) {
+  char url[1024];
+  hpt_store_t *store = open_group_commit_store(url, sizeof url);
+  int64_t study = create_study(store, "async", HPT_DIRECTION_MAXIMIZE);
+  hpt_error_t error;
+  start_trial(store, study, 0, 0.1, 5, 0, NAN);
+  start_trial(store, study, 1, 0.2, 5, 0, NAN);
+  bool started = false, done = false;
+  cr_assert_eq(hpt_store_barrier_start(store, &started, &error), HPT_OK, "%s",
+               error.message);
+  cr_assert(started);
+  cr_assert(hpt_store_barrier_in_flight(store));
+  cr_assert_geq(hpt_store_socket(store), 0);
+  /* Writes queued while it flies wait for the next barrier. */
+  finish_trial(store, study, 0, HPT_TRIAL_COMPLETE, 0.5);
+  for (int i = 0; i < 5000 && !done; i++) {
+    cr_assert_eq(hpt_store_barrier_poll(store, &done, &error), HPT_OK, "%s",
+                 error.message);
+    if (!done)
+      usleep(1000);
+  }
+  cr_assert(done, "the barrier never landed");
+  cr_assert_not(hpt_store_barrier_in_flight(store));
+  expect_one(url, "SELECT count(*) FROM trials", "2");
+  expect_one(url, "SELECT count(*) FROM trials WHERE state = 'RUNNING'", "2");
+  /* A statement that needs the connection lands the next one itself; poll
+   * then says it is done. */
+  cr_assert_eq(hpt_store_barrier_start(store, &started, &error), HPT_OK);
+  cr_assert(started);
+  cr_assert_eq(hpt_store_trial_claim(store, study, 1, "w-1", &error),
+               HPT_ESTATE);
+  cr_assert_eq(hpt_store_barrier_poll(store, &done, &error), HPT_OK);
+  cr_assert(done);
+  expect_one(url, "SELECT state FROM trials WHERE number = 0", "COMPLETE");
   hpt_store_close(&store);
 }

@@ -194,7 +194,28 @@ int main(int argc, char **argv) {
     fprintf(stderr, "hpt-worker: --device: %s\n", error.message);
     return 2;
   }
-  if (ordinal >= 0 && !hpt_gpu_built()) {
+  char program[4096];
+  size_t size = sizeof program;
+  if (uv_exepath(program, &size) != 0) {
+    fprintf(stderr, "hpt-worker: cannot find its own executable\n");
+    return 1;
+  }
+  /* Trials (and the device check) run in hpt-trial beside this binary
+   * when the build made one (it carries the CUDA backend, which this daemon
+   * does not load), else in this binary. */
+  char trial_program[sizeof program + 16];
+  snprintf(trial_program, sizeof trial_program, "%s", program);
+  char *slash = strrchr(trial_program, '/');
+  if (slash != NULL) {
+    snprintf(slash + 1,
+             sizeof trial_program - (size_t)(slash + 1 - trial_program),
+             "hpt-trial");
+    if (access(trial_program, X_OK) != 0)
+      snprintf(trial_program, sizeof trial_program, "%s", program);
+  }
+  config.trial_program = trial_program;
+  bool has_trial_binary = strcmp(trial_program, program) != 0;
+  if (ordinal >= 0 && !hpt_gpu_built() && !has_trial_binary) {
     fprintf(stderr,
             "hpt-worker: --device %s: this hpt-worker was built without "
             "CUDA; only 'cpu' is supported\n",
@@ -246,18 +267,11 @@ int main(int argc, char **argv) {
     snprintf(default_id, sizeof default_id, "%s-%d", hostname, (int)getpid());
     config.worker_id = default_id;
   }
-  char program[4096];
-  size_t size = sizeof program;
-  if (uv_exepath(program, &size) != 0) {
-    fprintf(stderr, "hpt-worker: cannot find its own executable\n");
-    return 1;
-  }
-  config.trial_program = program;
   char device_line[400];
   if (ordinal >= 0) {
     char name[256], why[512];
     double total = 0, free_gib = 0;
-    if (query_device(program, config.device, name, sizeof name, &total,
+    if (query_device(trial_program, config.device, name, sizeof name, &total,
                      &free_gib, why, sizeof why) != 0) {
       /* the child's line already reads "hpt-worker: --device ...: ..." */
       fprintf(stderr, "%s\n", why);

@@ -1,11 +1,14 @@
-/* gpu_stub.c — gpu_model.h in a build without the CUDA toolkit (CMake
- * found no nvcc, or HPT_CUDA=OFF): no devices, and every call that would
- * need one fails with HPT_EUNSUPPORTED, so callers need no #ifdef. */
+/* gpu_stub.c — gpu_model.h without the CUDA backend: in a build without
+ * the CUDA toolkit (CMake found no nvcc, or HPT_CUDA=OFF), and in every
+ * binary but hpt-trial (CMakeLists.txt: the coordinator and the worker
+ * daemon never load CUDA). No devices, and every call that would need one
+ * fails with HPT_EUNSUPPORTED, so callers need no #ifdef. */
 #include "gpu_model.h"
 
 #define NO_CUDA(error)                                                         \
   HPT_ERR(error, HPT_EUNSUPPORTED,                                             \
-          "gpu: this hpt was built without CUDA (no nvcc found by CMake)")
+          "gpu: this binary was built without CUDA (HPT_CUDA=OFF, no nvcc, "   \
+          "or not hpt-trial)")
 
 bool hpt_gpu_built(void) { return false; }
 

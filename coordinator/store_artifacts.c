@@ -15,63 +15,6 @@
 
 #define CHUNK (256 * 1024)
 
-static int put_once(hpt_store_t *store, int64_t study_id, int number,
-                    const char *name, const uint8_t *bytes, size_t length,
-                    const char *sha256_hex, hpt_error_t *error) {
-  int rc = hpt__store_begin(store, error);
-  if (rc != HPT_OK)
-    return rc;
-  Oid object = lo_creat(store->conn, INV_READ | INV_WRITE);
-  int fd = object == InvalidOid ? -1 : lo_open(store->conn, object, INV_WRITE);
-  if (fd < 0) {
-    rc = HPT_ERR(error, HPT_EDB, "cannot create a large object: %s",
-                 PQerrorMessage(store->conn));
-    goto fail;
-  }
-  for (size_t offset = 0; offset < length; offset += CHUNK) {
-    size_t size = length - offset < CHUNK ? length - offset : CHUNK;
-    if (lo_write(store->conn, fd, (const char *)bytes + offset, size) !=
-        (int)size) {
-      rc = HPT_ERR(error, HPT_EDB, "cannot write a large object: %s",
-                   PQerrorMessage(store->conn));
-      goto fail;
-    }
-  }
-  lo_close(store->conn, fd);
-  char study[24], num[16], oid_text[16], bytes_text[24];
-  snprintf(study, sizeof study, "%" PRId64, study_id);
-  snprintf(num, sizeof num, "%d", number);
-  snprintf(oid_text, sizeof oid_text, "%u", object);
-  snprintf(bytes_text, sizeof bytes_text, "%zu", length);
-  const char *params[] = {study, num, name, oid_text, bytes_text, sha256_hex};
-  /* A replaced row's old object is unlinked by the delete trigger. */
-  if ((rc = hpt__store_exec(store,
-                            "DELETE FROM trial_artifacts WHERE name = $3 AND"
-                            " trial_id = (SELECT id FROM trials WHERE"
-                            " study_id = $1 AND number = $2)",
-                            3, params, NULL, error)) != HPT_OK ||
-      (rc = hpt__store_exec(store,
-                            "INSERT INTO trial_artifacts (trial_id, name,"
-                            " object, bytes, sha256) SELECT id, $3, $4::oid,"
-                            " $5, $6 FROM trials WHERE study_id = $1 AND"
-                            " number = $2",
-                            6, params, NULL, error)) != HPT_OK)
-    goto fail;
-  return hpt__store_commit(store, error);
-fail:
-  hpt__store_rollback(store);
-  return rc;
-}
-
-int hpt_store_artifact_put(hpt_store_t *store, int64_t study_id, int number,
-                           const char *name, const uint8_t *bytes,
-                           size_t length, const char *sha256_hex,
-                           hpt_error_t *error) {
-  HPT__STORE_RETRYING(store, error,
-                      put_once(store, study_id, number, name, bytes, length,
-                               sha256_hex, error));
-}
-
 /* ---- streamed writes ----------------------------------------------------- */
 
 static int create_once(hpt_store_t *store, uint32_t *object,
@@ -194,15 +137,21 @@ void hpt_store_artifact_discard(hpt_store_t *store, uint32_t object) {
             object, error.message);
 }
 
-int hpt_store_artifact_get(hpt_store_t *store, int64_t trial_id,
-                           const char *name, uint8_t **bytes, size_t *length,
-                           hpt_error_t *error) {
-  *bytes = NULL;
-  *length = 0;
+/* Where read_once puts the bytes it reads. */
+typedef int (*artifact_sink_fn)(void *context, const uint8_t *bytes, size_t n,
+                                uint64_t expected, hpt_error_t *error);
+
+/* Reads artifact `name` of trial `trial_id` in chunks into `sink`, in one
+ * transaction, and checks its size and SHA-256 against the row. */
+static int read_once(hpt_store_t *store, int64_t trial_id, const char *name,
+                     artifact_sink_fn sink, void *context, hpt_error_t *error) {
   char id[24];
   snprintf(id, sizeof id, "%" PRId64, trial_id);
   const char *params[] = {id, name};
   PGresult *result = NULL;
+  hpt_sha256_ctx_t *hash = NULL;
+  char *buffer = NULL;
+  int fd = -1;
   int rc = hpt__store_begin(store, error);
   if (rc != HPT_OK)
     return rc;
@@ -220,47 +169,92 @@ int hpt_store_artifact_get(hpt_store_t *store, int64_t trial_id,
     goto out;
   }
   Oid object = (Oid)strtoul(PQgetvalue(result, 0, 0), NULL, 10);
-  size_t expected = (size_t)strtoull(PQgetvalue(result, 0, 1), NULL, 10);
-  uint8_t *data = malloc(expected ? expected : 1);
-  int fd = lo_open(store->conn, object, INV_READ);
-  size_t got = 0;
-  if (data == NULL || fd < 0) {
-    free(data);
+  uint64_t expected = strtoull(PQgetvalue(result, 0, 1), NULL, 10), got = 0;
+  if ((hash = hpt_sha256_new()) == NULL || (buffer = malloc(CHUNK)) == NULL) {
+    rc = HPT_ERR(error, HPT_ENOMEM, "out of memory");
+    goto out;
+  }
+  if ((fd = lo_open(store->conn, object, INV_READ)) < 0) {
     rc = HPT_ERR(error, HPT_EDB, "artifact '%s' of trial %s is missing: %s",
                  name, id, PQerrorMessage(store->conn));
     goto out;
   }
   for (;;) {
-    size_t want = expected - got < CHUNK ? expected - got : CHUNK;
-    if (want == 0)
-      break;
-    int n = lo_read(store->conn, fd, (char *)data + got, want);
+    int n = lo_read(store->conn, fd, buffer, CHUNK);
     if (n <= 0)
       break;
-    got += (size_t)n;
+    hpt_sha256_update(hash, buffer, (size_t)n);
+    if ((rc = sink(context, (const uint8_t *)buffer, (size_t)n, expected,
+                   error)) != HPT_OK)
+      goto out;
+    got += (uint64_t)n;
   }
-  lo_close(store->conn, fd);
   uint8_t digest[HPT_SHA256_BYTES];
   char hex[HPT_SHA256_HEX];
-  hpt_sha256(data, got, digest);
+  hpt_sha256_final(hash, digest);
   hpt_sha256_hex(digest, hex);
-  if (got != expected || strcmp(hex, PQgetvalue(result, 0, 2)) != 0) {
-    free(data);
+  if (got != expected || strcmp(hex, PQgetvalue(result, 0, 2)) != 0)
     rc = HPT_ERR(error, HPT_EPARSE,
                  "artifact '%s' of trial %s is corrupted: sha256 mismatch "
-                 "(%zu of %zu bytes)",
+                 "(%" PRIu64 " of %" PRIu64 " bytes)",
                  name, id, got, expected);
-    goto out;
-  }
-  *bytes = data;
-  *length = got;
 out:
+  if (fd >= 0)
+    lo_close(store->conn, fd);
+  free(buffer);
+  hpt_sha256_destroy(&hash);
   PQclear(result);
   if (rc == HPT_OK)
     rc = hpt__store_commit(store, error);
   else
     hpt__store_rollback(store);
   return rc;
+}
+
+typedef struct memory_sink {
+  uint8_t *bytes;
+  size_t length;
+} memory_sink_t;
+
+static int to_memory(void *context, const uint8_t *bytes, size_t n,
+                     uint64_t expected, hpt_error_t *error) {
+  memory_sink_t *memory = context;
+  if (memory->bytes == NULL || memory->length + n > expected) {
+    /* First chunk (or more than the row said: the check fails later). */
+    size_t capacity =
+        memory->length + n > expected ? memory->length + n : (size_t)expected;
+    uint8_t *grown = realloc(memory->bytes, capacity ? capacity : 1);
+    if (grown == NULL)
+      return HPT_ERR(error, HPT_ENOMEM, "out of memory");
+    memory->bytes = grown;
+  }
+  memcpy(memory->bytes + memory->length, bytes, n);
+  memory->length += n;
+  return HPT_OK;
+}
+
+int hpt_store_artifact_get(hpt_store_t *store, int64_t trial_id,
+                           const char *name, uint8_t **bytes, size_t *length,
+                           hpt_error_t *error) {
+  *bytes = NULL;
+  *length = 0;
+  memory_sink_t memory = {0};
+  int rc;
+  while ((rc = read_once(store, trial_id, name, to_memory, &memory, error)) ==
+             HPT_EDB &&
+         hpt__store_recover(store, error)) {
+    free(memory.bytes);
+    memory = (memory_sink_t){0};
+  }
+  if (rc != HPT_OK) {
+    free(memory.bytes);
+    return rc;
+  }
+  if (memory.bytes == NULL && (memory.bytes = malloc(1)) == NULL)
+    return HPT_ERR(error, HPT_ENOMEM, "out of memory");
+  *bytes = memory.bytes;
+  *length = memory.length;
+  return HPT_OK;
 }
 
 int hpt_store_artifact_names(hpt_store_t *store, int64_t trial_id,
@@ -294,81 +288,30 @@ int hpt_store_artifact_names(hpt_store_t *store, int64_t trial_id,
   return HPT_OK;
 }
 
+typedef struct file_sink {
+  FILE *out;
+  const char *path;
+} file_sink_t;
+
+static int to_file(void *context, const uint8_t *bytes, size_t n,
+                   uint64_t expected, hpt_error_t *error) {
+  (void)expected;
+  file_sink_t *file = context;
+  if (fwrite(bytes, 1, n, file->out) != n)
+    return HPT_ERR(error, HPT_EIO, "%s: write failed", file->path);
+  return HPT_OK;
+}
+
 static int save_once(hpt_store_t *store, int64_t trial_id, const char *name,
                      const char *path, hpt_error_t *error) {
-  char id[24];
-  snprintf(id, sizeof id, "%" PRId64, trial_id);
-  const char *params[] = {id, name};
-  PGresult *result = NULL;
-  FILE *out = NULL;
-  hpt_sha256_ctx_t *hash = NULL;
-  char *buffer = NULL;
-  int fd = -1;
-  int rc = hpt__store_begin(store, error);
-  if (rc != HPT_OK)
-    return rc;
-  if ((rc = hpt__store_exec(store,
-                            "SELECT object, bytes, sha256 FROM"
-                            " trial_artifacts WHERE trial_id = $1 AND"
-                            " name = $2",
-                            2, params, &result, error)) != HPT_OK)
-    goto out;
-  if (PQntuples(result) == 0) {
-    rc = HPT_ERR(error, HPT_ENOTFOUND,
-                 "trial (id %s) kept no artifact '%s': it was not sent or "
-                 "not kept",
-                 id, name);
-    goto out;
-  }
-  Oid object = (Oid)strtoul(PQgetvalue(result, 0, 0), NULL, 10);
-  uint64_t expected = strtoull(PQgetvalue(result, 0, 1), NULL, 10), got = 0;
-  if ((hash = hpt_sha256_new()) == NULL || (buffer = malloc(CHUNK)) == NULL) {
-    rc = HPT_ERR(error, HPT_ENOMEM, "out of memory");
-    goto out;
-  }
-  if ((out = fopen(path, "wb")) == NULL) {
-    rc = HPT_ERR(error, HPT_EIO, "%s: cannot create", path);
-    goto out;
-  }
-  if ((fd = lo_open(store->conn, object, INV_READ)) < 0) {
-    rc = HPT_ERR(error, HPT_EDB, "artifact '%s' of trial %s is missing: %s",
-                 name, id, PQerrorMessage(store->conn));
-    goto out;
-  }
-  for (;;) {
-    int n = lo_read(store->conn, fd, buffer, CHUNK);
-    if (n <= 0)
-      break;
-    hpt_sha256_update(hash, buffer, (size_t)n);
-    if (fwrite(buffer, 1, (size_t)n, out) != (size_t)n) {
-      rc = HPT_ERR(error, HPT_EIO, "%s: write failed", path);
-      goto out;
-    }
-    got += (uint64_t)n;
-  }
-  uint8_t digest[HPT_SHA256_BYTES];
-  char hex[HPT_SHA256_HEX];
-  hpt_sha256_final(hash, digest);
-  hpt_sha256_hex(digest, hex);
-  if (got != expected || strcmp(hex, PQgetvalue(result, 0, 2)) != 0)
-    rc = HPT_ERR(error, HPT_EPARSE,
-                 "artifact '%s' of trial %s is corrupted: sha256 mismatch "
-                 "(%" PRIu64 " of %" PRIu64 " bytes)",
-                 name, id, got, expected);
-out:
-  if (fd >= 0)
-    lo_close(store->conn, fd);
-  if (out != NULL && fclose(out) != 0 && rc == HPT_OK)
+  file_sink_t file = {fopen(path, "wb"), path};
+  if (file.out == NULL)
+    return HPT_ERR(error, HPT_EIO, "%s: cannot create", path);
+  int rc = read_once(store, trial_id, name, to_file, &file, error);
+  if (fclose(file.out) != 0 && rc == HPT_OK)
     rc = HPT_ERR(error, HPT_EIO, "%s: write failed", path);
-  if (out != NULL && rc != HPT_OK)
+  if (rc != HPT_OK)
     unlink(path);
-  free(buffer);
-  hpt_sha256_destroy(&hash);
-  PQclear(result);
-  if (rc == HPT_OK)
-    rc = hpt__store_commit(store, error);
-  else
-    hpt__store_rollback(store);
   return rc;
 }
 

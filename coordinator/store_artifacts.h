@@ -14,12 +14,6 @@
 
 #include "store.h"
 
-/* Stores (replaces) artifact `name` of trial (study_id, number). */
-int hpt_store_artifact_put(hpt_store_t *store, int64_t study_id, int number,
-                           const char *name, const uint8_t *bytes,
-                           size_t length, const char *sha256_hex,
-                           hpt_error_t *error);
-
 /* ---- streamed writes: a file of any size, a chunk at a time -------------
  *
  * hpt_store_artifact_create makes an empty large object; each

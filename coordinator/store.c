@@ -109,25 +109,20 @@ void hpt__store_forget_statements(hpt_store_t *store) {
   store->n_statements = 0;
 }
 
-static uint64_t sql_hash(const char *sql) {
-  uint64_t hash = 14695981039346656037ull; /* FNV-1a */
-  for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
-    hash = (hash ^ *p) * 1099511627211ull;
-  return hash;
-}
-
-/* The index of `sql`'s prepared statement, preparing it on first use; -1
- * when it cannot be prepared (the cache is full, or the server refused:
- * the caller then runs it unprepared, which reports the server's error). */
 void hpt__store_statement_name(int index, char *name, size_t size) {
   snprintf(name, size, "hpt_%d", index);
 }
 
+/* The index of `sql`'s prepared statement, preparing it on first use; -1
+ * when it cannot be prepared (the cache is full, or the server refused:
+ * the caller then runs it unprepared, which reports the server's error).
+ * Looked up by length, then contents: never by address, since a statement
+ * built at run time may reuse another's freed memory. */
 int hpt__store_prepared(hpt_store_t *store, const char *sql, int n_params) {
-  uint64_t hash = sql_hash(sql);
+  size_t length = strlen(sql);
   for (int i = 0; i < store->n_statements; i++)
-    if (store->statements[i].hash == hash &&
-        strcmp(store->statements[i].sql, sql) == 0)
+    if (store->statements[i].length == length &&
+        memcmp(store->statements[i].sql, sql, length) == 0)
       return i;
   if (store->n_statements == HPT__STORE_STATEMENTS_MAX)
     return -1;
@@ -144,7 +139,7 @@ int hpt__store_prepared(hpt_store_t *store, const char *sql, int n_params) {
     return -1;
   }
   store->statements[store->n_statements] =
-      (hpt__store_statement_t){.sql = copy, .hash = hash};
+      (hpt__store_statement_t){.sql = copy, .length = length};
   return store->n_statements++;
 }
 

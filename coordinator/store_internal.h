@@ -21,7 +21,7 @@
 
 typedef struct hpt__store_statement {
   char *sql; /* owned copy */
-  uint64_t hash;
+  size_t length;
 } hpt__store_statement_t;
 
 /* A write queued by hpt__store_write (store_batch.c). */

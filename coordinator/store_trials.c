@@ -11,6 +11,15 @@
 #include "store.h"
 #include "store_internal.h"
 
+/* The row of trial ($1 study id, $2 number), found through the unique
+ * (study_id, number) index. Written as a subquery on purpose: with the
+ * state in the same WHERE clause the planner may prefer the (study_id,
+ * state) index and walk every RUNNING entry of the study — dead ones
+ * included until a vacuum — which made each guarded update cost O(trials
+ * so far) in long studies. */
+#define TRIAL_BY_KEY                                                           \
+  "id = (SELECT id FROM trials WHERE study_id = $1 AND number = $2)"
+
 static void format_key(int64_t study_id, int number, char *id, size_t id_size,
                        char *num, size_t num_size) {
   snprintf(id, id_size, "%" PRId64, study_id);
@@ -305,8 +314,8 @@ int hpt_store_trial_claim(hpt_store_t *store, int64_t study_id, int number,
   return update_trial_in_state(store, study_id, number,
                                "UPDATE trials SET state = 'RUNNING',"
                                " worker_id = $3, started_at = now(),"
-                               " heartbeat_at = now() WHERE study_id = $1"
-                               " AND number = $2 AND state = 'WAITING'",
+                               " heartbeat_at = now() WHERE " TRIAL_BY_KEY
+                               " AND state = 'WAITING'",
                                worker_id, "WAITING", error);
 }
 
@@ -315,8 +324,8 @@ int hpt_store_trial_requeue(hpt_store_t *store, int64_t study_id, int number,
   return update_trial_in_state(store, study_id, number,
                                "UPDATE trials SET state = 'WAITING',"
                                " worker_id = NULL, started_at = NULL,"
-                               " heartbeat_at = NULL WHERE study_id = $1"
-                               " AND number = $2 AND state = 'RUNNING'",
+                               " heartbeat_at = NULL WHERE " TRIAL_BY_KEY
+                               " AND state = 'RUNNING'",
                                NULL, NULL, error);
 }
 
@@ -388,7 +397,7 @@ int hpt_store_trial_report(hpt_store_t *store, int64_t study_id, int number,
   int rc = hpt__store_write(
       store,
       "WITH t AS (UPDATE trials SET heartbeat_at = now()"
-      " WHERE study_id = $1 AND number = $2 RETURNING id)"
+      " WHERE " TRIAL_BY_KEY " RETURNING id)"
       " INSERT INTO trial_intermediate_values (trial_id, step, value)"
       " SELECT id, $3, $4 FROM t ON CONFLICT (trial_id, step)"
       " DO UPDATE SET value = EXCLUDED.value, reported_at = now()",
@@ -410,8 +419,7 @@ int hpt_store_trial_heartbeat(hpt_store_t *store, int64_t study_id, int number,
   PGresult *result = NULL;
   int rc = hpt__store_write(store,
                             "UPDATE trials SET heartbeat_at = now()"
-                            " WHERE study_id = $1 AND number = $2"
-                            " AND state = 'RUNNING'",
+                            " WHERE " TRIAL_BY_KEY " AND state = 'RUNNING'",
                             2, params, label, true, &result, error);
   if (rc == HPT_OK && result != NULL && strcmp(PQcmdTuples(result), "0") == 0)
     rc = not_running(store, id, num, error);
@@ -474,7 +482,7 @@ static int trial_finish_once(hpt_store_t *store, int64_t study_id, int number,
       " duration_s = COALESCE($5::float8, extract(epoch FROM now() -"
       " started_at)), fail_reason = $6, finished_at = now(),"
       " heartbeat_at = now()"
-      " WHERE study_id = $1 AND number = $2 AND state = 'RUNNING'"
+      " WHERE " TRIAL_BY_KEY " AND state = 'RUNNING'"
       " RETURNING id),"
       " m AS (INSERT INTO trial_metrics (trial_id, name, value)"
       " SELECT t.id, m.name, m.value FROM t,"

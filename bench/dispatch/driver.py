@@ -481,6 +481,9 @@ def write_report(args, rows, env):
         L.append("- The machine is shared (other engineers' builds and tests): 1-minute load "
                  "average before each hpt run: %s (2 CPUs). Expect ±30 %% run-to-run noise."
                  % ", ".join(fmt(x) for x in loads))
+    L.append("- DB gap (finished_at of a worker's trial to started_at of its next one) is 0 "
+             "by construction since the write-behind store: both writes go in the same "
+             "transaction, and now() is its start.")
     L.append("- Each hpt configuration runs twice: once for trials/s, CPU and memory (no "
              "observer: Optuna runs without one too), and once under tcpdump for the latency "
              "columns (tcpdump competes for the same 2 CPUs; the trials/s of that second run "

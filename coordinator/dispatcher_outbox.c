@@ -87,8 +87,9 @@ static void unseal(hpt_dispatcher_t *d, const hpt_error_t *error) {
     send_sealed(d); /* cannot hold them: better late than never */
     return;
   }
-  memcpy(d->sealed + d->sealed_length, d->outbox,
-         d->outbox_length * sizeof *d->outbox);
+  if (d->outbox_length > 0)
+    memcpy(d->sealed + d->sealed_length, d->outbox,
+           d->outbox_length * sizeof *d->outbox);
   hpt__outgoing_t *items = d->outbox;
   size_t capacity = d->outbox_capacity;
   d->outbox = d->sealed;

@@ -236,10 +236,13 @@ static void run_one_by_one(hpt_store_t *store, size_t n) {
 }
 
 static void queue_drop_front(hpt_store_t *store, size_t n) {
+  if (n == 0)
+    return; /* the queue may not even exist (NULL) */
   for (size_t i = 0; i < n; i++)
     queued_free(&store->queue[i]);
-  memmove(store->queue, store->queue + n,
-          (store->queue_length - n) * sizeof *store->queue);
+  if (store->queue_length > n)
+    memmove(store->queue, store->queue + n,
+            (store->queue_length - n) * sizeof *store->queue);
   store->queue_length -= n;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "token_batch.h"
 
 #define DEFAULT_MAX_LENGTH 128
 
@@ -170,17 +171,6 @@ size_t hpt_classifier_max_length(const hpt_classifier_t *c) {
 
 /* ---- predicting ---------------------------------------------------------- */
 
-typedef struct keyed {
-  size_t length, index;
-} keyed_t;
-
-static int by_length_desc(const void *pa, const void *pb) {
-  const keyed_t *a = pa, *b = pb;
-  if (a->length != b->length)
-    return a->length > b->length ? -1 : 1;
-  return (a->index > b->index) - (a->index < b->index);
-}
-
 int hpt_classifier_predict(hpt_classifier_t *c, const char *const *texts,
                            size_t n, int batch_size, int threads,
                            hpt_classifier_progress_fn progress, void *user,
@@ -193,10 +183,10 @@ int hpt_classifier_predict(hpt_classifier_t *c, const char *const *texts,
   int K = hpt_model_config(c->model)->num_labels, rc = 0;
   size_t B = (size_t)batch_size, T_max = c->max_length;
   hpt_token_ids_t *seqs = calloc(n ? n : 1, sizeof *seqs);
-  keyed_t *keyed = malloc((n ? n : 1) * sizeof *keyed);
+  size_t *order = malloc((n ? n : 1) * sizeof *order);
   int32_t *ids = malloc(B * T_max * sizeof *ids);
   int32_t *mask = malloc(B * T_max * sizeof *mask);
-  if (!seqs || !keyed || !ids || !mask) {
+  if (!seqs || !order || !ids || !mask) {
     rc = HPT_ERR(error, HPT_ENOMEM, "classifier: out of memory");
     goto out;
   }
@@ -206,17 +196,17 @@ int hpt_classifier_predict(hpt_classifier_t *c, const char *const *texts,
       hpt_error_prefix(error, "text %zu", i + 1);
       goto out;
     }
-    keyed[i] = (keyed_t){seqs[i].count, i};
   }
   /* Similar lengths share a batch: less padding, same results. */
-  qsort(keyed, n, sizeof *keyed, by_length_desc);
+  if ((rc = hpt_token_batch_sort_by_length(seqs, n, order, error)) != 0)
+    goto out;
   for (size_t from = 0; from < n; from += B) {
     size_t count = n - from < B ? n - from : B, T = 1;
     for (size_t r = 0; r < count; r++)
-      if (seqs[keyed[from + r].index].count > T)
-        T = seqs[keyed[from + r].index].count;
+      if (seqs[order[from + r]].count > T)
+        T = seqs[order[from + r]].count;
     for (size_t r = 0; r < count; r++) {
-      const hpt_token_ids_t *s = &seqs[keyed[from + r].index];
+      const hpt_token_ids_t *s = &seqs[order[from + r]];
       for (size_t t = 0; t < T; t++) {
         ids[r * T + t] = t < s->count ? s->ids[t] : enc->pad_id;
         mask[r * T + t] = t < s->count;
@@ -229,7 +219,7 @@ int hpt_classifier_predict(hpt_classifier_t *c, const char *const *texts,
     const float *logits = hpt_model_logits(c->model);
     for (size_t r = 0; r < count; r++) {
       const float *row = logits + r * (size_t)K;
-      float *dst = probs + keyed[from + r].index * (size_t)K;
+      float *dst = probs + order[from + r] * (size_t)K;
       double max = row[0], sum = 0.0;
       for (int k = 1; k < K; k++)
         max = row[k] > max ? row[k] : max;
@@ -245,7 +235,7 @@ out:
   for (size_t i = 0; seqs != NULL && i < n; i++)
     hpt_token_ids_close(&seqs[i]);
   free(seqs);
-  free(keyed);
+  free(order);
   free(ids);
   free(mask);
   return rc;

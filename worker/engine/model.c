@@ -497,3 +497,43 @@ const float *hpt_model_logits(const hpt_model_t *model) {
 }
 
 float hpt_model_loss(const hpt_model_t *model) { return model->loss; }
+
+int hpt_model_batch_check(const hpt_model_config_t *c, int type_vocab,
+                          const hpt_model_batch_t *batch, float label_smoothing,
+                          hpt_error_t *error) {
+  if (batch->B <= 0 || batch->T <= 0)
+    return HPT_ERR(error, HPT_EINVAL, "model: batch shape B=%d T=%d", batch->B,
+                   batch->T);
+  if (!(label_smoothing >= 0.0f && label_smoothing < 1.0f))
+    return HPT_ERR(error, HPT_EINVAL,
+                   "model: label_smoothing %g outside [0, 1)",
+                   (double)label_smoothing);
+  for (int b = 0; b < batch->B; b++) {
+    int count = 0;
+    for (int t = 0; t < batch->T; t++) {
+      size_t bt = (size_t)b * batch->T + t;
+      int32_t id = batch->input_ids[bt];
+      if (id < 0 || id >= c->vocab_size)
+        return HPT_ERR(error, HPT_EINVAL,
+                       "model: input_ids[%d][%d] = %d outside [0, %d)", b, t,
+                       id, c->vocab_size);
+      int32_t type = batch->token_type_ids ? batch->token_type_ids[bt] : 0;
+      if (type != 0 && (type < 0 || type >= type_vocab))
+        return HPT_ERR(error, HPT_EINVAL,
+                       "model: token_type_ids[%d][%d] = %d outside [0, %d)", b,
+                       t, type, type_vocab);
+      int32_t position = hpt_model_position_id(c, id, t, &count);
+      if (position >= c->max_positions)
+        return HPT_ERR(error, HPT_EINVAL,
+                       "model: sequence %d needs position %d, past "
+                       "max_position_embeddings %d",
+                       b, position, c->max_positions);
+    }
+    if (batch->labels &&
+        (batch->labels[b] < 0 || batch->labels[b] >= c->num_labels))
+      return HPT_ERR(error, HPT_EINVAL,
+                     "model: labels[%d] = %d outside [0, %d)", b,
+                     batch->labels[b], c->num_labels);
+  }
+  return 0;
+}

@@ -134,6 +134,28 @@ const hpt_model_param_t *hpt_model_param_find(const hpt_model_t *model,
 /* Total number of parameter floats. Cannot fail. */
 size_t hpt_model_num_floats(const hpt_model_t *model);
 
+/* Checks `batch` against a model before a pass (both backends use it):
+ * B and T >= 1, every input id in the vocabulary, every token type in
+ * [0, type_vocab) (0 only for DistilBERT, which has none), every label in
+ * [0, num_labels), label_smoothing in [0, 1), and every position id (as
+ * hpt_model_position_id numbers them) inside max_position_embeddings.
+ * HPT_EINVAL naming the first offender. */
+int hpt_model_batch_check(const hpt_model_config_t *config, int type_vocab,
+                          const hpt_model_batch_t *batch, float label_smoothing,
+                          hpt_error_t *error);
+
+/* Position id of the token at t with id `id`, as Hugging Face numbers
+ * them: t; RoBERTa counts non-pad tokens from padding_idx + 1 and gives
+ * pads padding_idx (create_position_ids_from_input_ids). *count is the
+ * sequence's running count of non-pad tokens (start it at 0). */
+static inline int32_t hpt_model_position_id(const hpt_model_config_t *config,
+                                            int32_t id, int t, int *count) {
+  if (config->model_type != HPT_MODEL_ROBERTA)
+    return t;
+  int pad = config->pad_token_id;
+  return id != pad ? pad + ++*count : pad;
+}
+
 /* Runs the forward pass on `batch`; when batch->labels is set also the
  * loss. Afterwards hpt_model_logits gives (B, num_labels) and
  * hpt_model_loss the mean loss (NAN without labels). Returns HPT_EINVAL

@@ -142,54 +142,24 @@ static int ensure_acts(hpt_model_t *m, int B, int T, bool keep,
 
 /* ---- forward ------------------------------------------------------------ */
 
-/* Checks the batch against the config and copies ids, mask, types and
- * labels into m->a, computing position ids. */
-static int take_batch(hpt_model_t *m, const hpt_model_batch_t *batch,
-                      hpt_error_t *error) {
+/* Copies a checked batch's ids, mask, types and labels into m->a,
+ * computing position ids. */
+static void take_batch(hpt_model_t *m, const hpt_model_batch_t *batch) {
   const hpt_model_config_t *c = &m->config;
   hpt__acts_t *a = &m->a;
   int B = batch->B, T = batch->T;
-  bool roberta = c->model_type == HPT_MODEL_ROBERTA;
-  int pad = c->pad_token_id;
   for (int b = 0; b < B; b++) {
     int count = 0; /* RoBERTa: non-pad tokens so far */
     for (int t = 0; t < T; t++) {
       size_t bt = (size_t)b * T + t;
-      int32_t id = batch->input_ids[bt];
-      if (id < 0 || id >= c->vocab_size)
-        return HPT_ERR(error, HPT_EINVAL,
-                       "model: input_ids[%d][%d] = %d outside [0, %d)", b, t,
-                       id, c->vocab_size);
-      int32_t type = batch->token_type_ids ? batch->token_type_ids[bt] : 0;
-      if (type != 0 && (type < 0 || type >= m->type_vocab))
-        return HPT_ERR(error, HPT_EINVAL,
-                       "model: token_type_ids[%d][%d] = %d outside [0, %d)", b,
-                       t, type, m->type_vocab);
-      a->ids[bt] = id;
-      a->types[bt] = type;
+      a->ids[bt] = batch->input_ids[bt];
+      a->types[bt] = batch->token_type_ids ? batch->token_type_ids[bt] : 0;
       a->mask[bt] = batch->attention_mask ? batch->attention_mask[bt] != 0 : 1;
-      /* RoBERTa numbers non-pad tokens from pad + 1 and gives pads the
-       * pad id (create_position_ids_from_input_ids). */
-      if (roberta)
-        a->pos[bt] = id != pad ? pad + ++count : pad;
-      else
-        a->pos[bt] = t;
-      if (a->pos[bt] >= c->max_positions)
-        return HPT_ERR(error, HPT_EINVAL,
-                       "model: sequence %d needs position %d, past "
-                       "max_position_embeddings %d",
-                       b, a->pos[bt], c->max_positions);
+      a->pos[bt] = hpt_model_position_id(c, a->ids[bt], t, &count);
     }
-    if (batch->labels) {
-      int32_t y = batch->labels[b];
-      if (y < 0 || y >= c->num_labels)
-        return HPT_ERR(error, HPT_EINVAL,
-                       "model: labels[%d] = %d outside [0, %d)", b, y,
-                       c->num_labels);
-      a->labels[b] = y;
-    }
+    if (batch->labels)
+      a->labels[b] = batch->labels[b];
   }
-  return 0;
 }
 
 /* One post-LN encoder layer: x (B,T,C) -> la->ln2 (B,T,C). */
@@ -247,22 +217,17 @@ int hpt_model_forward(hpt_model_t *m, const hpt_model_batch_t *batch,
   m->loss = NAN;
   bool train = mode && mode->train;
   float eps = mode ? mode->label_smoothing : 0.0f;
-  if (batch->B <= 0 || batch->T <= 0)
-    return HPT_ERR(error, HPT_EINVAL, "model: batch shape B=%d T=%d", batch->B,
-                   batch->T);
-  if (!(eps >= 0.0f && eps < 1.0f))
-    return HPT_ERR(error, HPT_EINVAL,
-                   "model: label_smoothing %g outside [0, 1)", (double)eps);
+  int rc = hpt_model_batch_check(c, m->type_vocab, batch, eps, error);
+  if (rc != 0)
+    return rc;
   if (train && !mode->rng)
     return HPT_ERR(error, HPT_EINVAL, "model: training needs an rng");
   int B = batch->B, T = batch->T, N = B * T;
   int C = c->hidden_size, E = c->embedding_size, K = c->num_labels;
   hpt_rng_t *rng = train ? mode->rng : NULL;
-  int rc = ensure_acts(m, B, T, train, error);
-  if (rc == 0)
-    rc = take_batch(m, batch, error);
-  if (rc != 0)
+  if ((rc = ensure_acts(m, B, T, train, error)) != 0)
     return rc;
+  take_batch(m, batch);
   hpt__acts_t *a = &m->a;
   float p_hidden = (float)c->hidden_dropout;
   float p_cls = (float)c->classifier_dropout;

@@ -177,9 +177,7 @@ static int bmm_abt(hpt_gpu_model_t *g, void *out, cudaDataType_t out_type,
   p.stride_c = (long long)rows * cols;
   p.batch = batch;
   p.alpha = alpha;
-  p.a_type = g->opts.amp == HPT_GPU_AMP_OFF    ? CUDA_R_32F
-             : g->opts.amp == HPT_GPU_AMP_BF16 ? CUDA_R_16BF
-                                               : CUDA_R_16F;
+  p.a_type = hpt__gpu_act_type(g);
   p.c_type = out_type;
   return hpt__gpu_gemm_run(g, &p, error);
 }
@@ -205,9 +203,7 @@ static int bmm_ab(hpt_gpu_model_t *g, void *out, const void *a, const void *b,
   p.stride_c = (long long)R * D;
   p.batch = batch;
   p.alpha = alpha;
-  p.a_type = g->opts.amp == HPT_GPU_AMP_OFF    ? CUDA_R_32F
-             : g->opts.amp == HPT_GPU_AMP_BF16 ? CUDA_R_16BF
-                                               : CUDA_R_16F;
+  p.a_type = hpt__gpu_act_type(g);
   p.c_type = p.a_type;
   return hpt__gpu_gemm_run(g, &p, error);
 }
@@ -234,25 +230,12 @@ static int bmm_atb(hpt_gpu_model_t *g, void *out, const void *a, const void *b,
   p.stride_c = (long long)S * D;
   p.batch = batch;
   p.alpha = alpha;
-  p.a_type = g->opts.amp == HPT_GPU_AMP_OFF    ? CUDA_R_32F
-             : g->opts.amp == HPT_GPU_AMP_BF16 ? CUDA_R_16BF
-                                               : CUDA_R_16F;
+  p.a_type = hpt__gpu_act_type(g);
   p.c_type = p.a_type;
   return hpt__gpu_gemm_run(g, &p, error);
 }
 
 /* ---- the layer's attention ---------------------------------------------- */
-
-static cudaDataType_t act_type(const hpt_gpu_model_t *g) {
-  return g->opts.amp == HPT_GPU_AMP_OFF    ? CUDA_R_32F
-         : g->opts.amp == HPT_GPU_AMP_BF16 ? CUDA_R_16BF
-                                           : CUDA_R_16F;
-}
-
-/* The compute copy of parameter offset `off`. */
-static const void *wc(const hpt_gpu_model_t *g, size_t off) {
-  return (const char *)g->wc + off * hpt__gpu_elem_size(g->opts.amp);
-}
 
 int hpt__gpu_attention_forward(hpt_gpu_model_t *g, int l, const void *x,
                                bool train, hpt_error_t *error) {
@@ -262,11 +245,13 @@ int hpt__gpu_attention_forward(hpt_gpu_model_t *g, int l, const void *x,
   int B = a->B, T_ = a->T, N = B * T_, C = g->cfg.hidden_size;
   int H = g->cfg.num_heads, D = C / H, rows = B * H * T_;
   hpt_gpu_amp_t amp = g->opts.amp;
-  cudaDataType_t ty = act_type(g);
+  cudaDataType_t ty = hpt__gpu_act_type(g);
   cudaStream_t s = g->stream;
   int rc;
-  const void *W[3] = {wc(g, o->q_w), wc(g, o->k_w), wc(g, o->v_w)};
-  const void *Bs[3] = {wc(g, o->q_b), wc(g, o->k_b), wc(g, o->v_b)};
+  const void *W[3] = {hpt__gpu_weight(g, o->q_w), hpt__gpu_weight(g, o->k_w),
+                      hpt__gpu_weight(g, o->v_w)};
+  const void *Bs[3] = {hpt__gpu_weight(g, o->q_b), hpt__gpu_weight(g, o->k_b),
+                       hpt__gpu_weight(g, o->v_b)};
   void *heads[3] = {la->qh, la->kh, la->vh};
   for (int i = 0; i < 3; i++)
     if ((rc = hpt__gpu_linear_forward(g, a->tmp, x, W[i], Bs[i], N, C, C, ty,

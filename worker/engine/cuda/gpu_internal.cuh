@@ -277,6 +277,20 @@ struct hpt_gpu_model {
   size_t bytes_now, bytes_peak;
 };
 
+/* The activations' (and compute weights') element type for the model's
+ * precision. */
+static inline cudaDataType_t hpt__gpu_act_type(const hpt_gpu_model_t *g) {
+  return g->opts.amp == HPT_GPU_AMP_OFF    ? CUDA_R_32F
+         : g->opts.amp == HPT_GPU_AMP_BF16 ? CUDA_R_16BF
+                                           : CUDA_R_16F;
+}
+
+/* The compute copy of the parameter at offset `off`. */
+static inline const void *hpt__gpu_weight(const hpt_gpu_model_t *g,
+                                          size_t off) {
+  return (const char *)g->wc + off * hpt__gpu_elem_size(g->opts.amp);
+}
+
 typedef struct hpt__gpu_pinfo {
   int depth;   /* hpt_model_param_t's */
   bool head;   /* head lr group */

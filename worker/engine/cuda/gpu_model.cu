@@ -378,58 +378,32 @@ extern "C" int hpt_gpu_model_reserve(hpt_gpu_model_t *g, int max_B, int max_T,
 
 /* ---- batches and passes -------------------------------------------------- */
 
-/* Checks the batch as model_pass.c's take_batch does and writes ids, pos,
- * types, mask (B, Tp) and labels (B) into the host staging area, padding
- * rows from T to Tp tokens with masked pad tokens. */
-static int stage_batch(hpt_gpu_model_t *g, const hpt_model_batch_t *batch,
-                       int Tp, hpt_error_t *error) {
+/* Writes a checked batch's ids, pos, types, mask (B, Tp) and labels (B)
+ * into the host staging area, padding rows from T to Tp tokens with masked
+ * pad tokens (whose positions fit: see hpt_gpu_model_forward). */
+static void stage_batch(hpt_gpu_model_t *g, const hpt_model_batch_t *batch,
+                        int Tp) {
   const hpt_model_config_t *c = &g->cfg;
   int B = batch->B, T_ = batch->T, pad = c->pad_token_id;
   size_t n = (size_t)B * Tp;
   int32_t *ids = g->h_batch, *pos = ids + n, *types = pos + n;
   int32_t *mask = types + n, *labels = mask + n;
-  bool roberta = c->model_type == HPT_MODEL_ROBERTA;
   for (int b = 0; b < B; b++) {
     int count = 0;
     for (int t = 0; t < Tp; t++) {
       size_t src = (size_t)b * T_ + t, dst = (size_t)b * Tp + t;
       bool real = t < T_;
-      int32_t id = real ? batch->input_ids[src] : pad;
-      int32_t type =
+      ids[dst] = real ? batch->input_ids[src] : pad;
+      types[dst] =
           real && batch->token_type_ids ? batch->token_type_ids[src] : 0;
-      if (id < 0 || id >= c->vocab_size)
-        return HPT_ERR(error, HPT_EINVAL,
-                       "model: input_ids[%d][%d] = %d outside [0, %d)", b, t,
-                       id, c->vocab_size);
-      if (type != 0 && (type < 0 || type >= g->type_vocab))
-        return HPT_ERR(error, HPT_EINVAL,
-                       "model: token_type_ids[%d][%d] = %d outside [0, %d)", b,
-                       t, type, g->type_vocab);
-      ids[dst] = id;
-      types[dst] = type;
       mask[dst] =
           real ? (batch->attention_mask ? batch->attention_mask[src] != 0 : 1)
                : 0;
-      if (roberta)
-        pos[dst] = id != pad ? pad + ++count : pad;
-      else
-        pos[dst] = t;
-      if (pos[dst] >= c->max_positions)
-        return HPT_ERR(error, HPT_EINVAL,
-                       "model: sequence %d needs position %d, past "
-                       "max_position_embeddings %d",
-                       b, pos[dst], c->max_positions);
+      pos[dst] = hpt_model_position_id(c, ids[dst], t, &count);
     }
-    if (batch->labels) {
-      int32_t y = batch->labels[b];
-      if (y < 0 || y >= c->num_labels)
-        return HPT_ERR(error, HPT_EINVAL,
-                       "model: labels[%d] = %d outside [0, %d)", b, y,
-                       c->num_labels);
-      labels[b] = y;
-    }
+    if (batch->labels)
+      labels[b] = batch->labels[b];
   }
-  return 0;
 }
 
 extern "C" int hpt_gpu_model_forward(hpt_gpu_model_t *g,
@@ -439,21 +413,17 @@ extern "C" int hpt_gpu_model_forward(hpt_gpu_model_t *g,
   g->have_forward = g->can_backward = false;
   bool train = mode && mode->train;
   float eps = mode ? mode->label_smoothing : 0.0f;
-  if (batch->B <= 0 || batch->T <= 0)
-    return HPT_ERR(error, HPT_EINVAL, "model: batch shape B=%d T=%d", batch->B,
-                   batch->T);
-  if (!(eps >= 0.0f && eps < 1.0f))
-    return HPT_ERR(error, HPT_EINVAL,
-                   "model: label_smoothing %g outside [0, 1)", (double)eps);
+  int rc = hpt_model_batch_check(&g->cfg, g->type_vocab, batch, eps, error);
+  if (rc != 0)
+    return rc;
   /* Pad T to a multiple of 8 (tensor-core friendly, fewer graph shapes)
    * unless BERT-style positions would run past the table. */
   int Tp = (batch->T + 7) / 8 * 8;
   if (g->cfg.model_type != HPT_MODEL_ROBERTA && Tp > g->cfg.max_positions)
     Tp = batch->T;
-  int rc;
-  if ((rc = hpt_gpu_model_reserve(g, batch->B, Tp, error)) != 0 ||
-      (rc = stage_batch(g, batch, Tp, error)) != 0)
+  if ((rc = hpt_gpu_model_reserve(g, batch->B, Tp, error)) != 0)
     return rc;
+  stage_batch(g, batch, Tp);
   int B = batch->B;
   size_t n = (size_t)B * Tp;
   /* The staging area is pageable, so these copies have consumed it when

@@ -16,14 +16,6 @@
 
 #include "gpu_internal.cuh"
 
-static cudaDataType_t act_type(const hpt_gpu_model_t *g) {
-  return g->opts.amp == HPT_GPU_AMP_OFF    ? CUDA_R_32F
-         : g->opts.amp == HPT_GPU_AMP_BF16 ? CUDA_R_16BF
-                                           : CUDA_R_16F;
-}
-static const void *wc(const hpt_gpu_model_t *g, size_t off) {
-  return (const char *)g->wc + off * hpt__gpu_elem_size(g->opts.amp);
-}
 static float *val(const hpt_gpu_model_t *g, size_t off) {
   return g->values + off;
 }
@@ -43,23 +35,26 @@ static int layer_forward(hpt_gpu_model_t *g, int l, const void *x, bool train,
   int N = a->B * a->T, C = g->cfg.hidden_size, I = g->cfg.intermediate_size;
   float eps = (float)g->cfg.layer_norm_eps, p = (float)g->p_hidden;
   hpt_gpu_amp_t amp = g->opts.amp;
-  cudaDataType_t ty = act_type(g);
+  cudaDataType_t ty = hpt__gpu_act_type(g);
   const hpt__gpu_rng_t *rng = train && p > 0.0f ? &g->sc->rng : NULL;
   uint32_t site = HPT__SITE_LAYER0 + 4 * (uint32_t)l;
   int rc;
   if ((rc = hpt__gpu_attention_forward(g, l, x, train, error)) != 0 ||
-      (rc = hpt__gpu_linear_forward(g, a->tmp, la->ctx, wc(g, o->o_w),
-                                    wc(g, o->o_b), N, C, C, ty, error)) != 0 ||
+      (rc = hpt__gpu_linear_forward(
+           g, a->tmp, la->ctx, hpt__gpu_weight(g, o->o_w),
+           hpt__gpu_weight(g, o->o_b), N, C, C, ty, error)) != 0 ||
       (rc = hpt__gpu_residual_ln_forward(
            amp, g->stream, la->ln1, la->res1, la->ln1_mean, la->ln1_rstd,
            a->tmp, x, val(g, o->ln1_w), val(g, o->ln1_b), N, C, eps,
            g->attn_out_dropout ? rng : NULL, site + 1, p, error)) != 0 ||
-      (rc = hpt__gpu_linear_forward(g, la->fch, la->ln1, wc(g, o->fc_w),
-                                    wc(g, o->fc_b), N, C, I, ty, error)) != 0 ||
+      (rc = hpt__gpu_linear_forward(
+           g, la->fch, la->ln1, hpt__gpu_weight(g, o->fc_w),
+           hpt__gpu_weight(g, o->fc_b), N, C, I, ty, error)) != 0 ||
       (rc = hpt__gpu_act_forward(amp, g->stream, la->fca, la->fch,
                                  (size_t)N * I, g->ffn_act, error)) != 0 ||
-      (rc = hpt__gpu_linear_forward(g, a->tmp, la->fca, wc(g, o->proj_w),
-                                    wc(g, o->proj_b), N, I, C, ty, error)) != 0)
+      (rc = hpt__gpu_linear_forward(
+           g, a->tmp, la->fca, hpt__gpu_weight(g, o->proj_w),
+           hpt__gpu_weight(g, o->proj_b), N, I, C, ty, error)) != 0)
     return rc;
   return hpt__gpu_residual_ln_forward(
       amp, g->stream, la->ln2, la->res2, la->ln2_mean, la->ln2_rstd, a->tmp,
@@ -90,9 +85,10 @@ static int forward(hpt_gpu_model_t *g, bool train, bool labels,
            train && p_hidden > 0.0f ? rng : NULL, p_hidden, error)) != 0)
     return rc;
   if (g->has_proj &&
-      (rc = hpt__gpu_linear_forward(g, a->x0, a->emb_ln, wc(g, o->emb_proj_w),
-                                    wc(g, o->emb_proj_b), N, E, C, act_type(g),
-                                    error)) != 0)
+      (rc = hpt__gpu_linear_forward(g, a->x0, a->emb_ln,
+                                    hpt__gpu_weight(g, o->emb_proj_w),
+                                    hpt__gpu_weight(g, o->emb_proj_b), N, E, C,
+                                    hpt__gpu_act_type(g), error)) != 0)
     return rc;
 
   /* encoder */
@@ -148,7 +144,7 @@ static int layer_backward(hpt_gpu_model_t *g, int l, const void *x, bool train,
   int C = g->cfg.hidden_size, I = g->cfg.intermediate_size;
   int H = g->cfg.num_heads, D = C / H;
   hpt_gpu_amp_t amp = g->opts.amp;
-  cudaDataType_t ty = act_type(g);
+  cudaDataType_t ty = hpt__gpu_act_type(g);
   cudaStream_t s = g->stream;
   float p = (float)g->p_hidden;
   bool drop = train && p > 0.0f;
@@ -164,16 +160,16 @@ static int layer_backward(hpt_gpu_model_t *g, int l, const void *x, bool train,
            la->ln2_rstd, N, C, rng, site + 2, p, error)) != 0)
     return rc;
   /* FFN; dln1 = dres + dfh Wfc */
-  if ((rc = hpt__gpu_linear_backward(g, a->dfa, NULL, grad(g, o->proj_w),
-                                     branch, la->fca, wc(g, o->proj_w), N, I, C,
-                                     ty, error)) != 0 ||
+  if ((rc = hpt__gpu_linear_backward(
+           g, a->dfa, NULL, grad(g, o->proj_w), branch, la->fca,
+           hpt__gpu_weight(g, o->proj_w), N, I, C, ty, error)) != 0 ||
       (rc = hpt__gpu_bias_backward(amp, s, grad(g, o->proj_b), branch, N, C,
                                    error)) != 0 ||
       (rc = hpt__gpu_act_backward(amp, s, a->dfa, a->dfa, la->fch, la->fca,
                                   (size_t)N * I, g->ffn_act, error)) != 0 ||
-      (rc = hpt__gpu_linear_backward(g, a->dln1, a->dres, grad(g, o->fc_w),
-                                     a->dfa, la->ln1, wc(g, o->fc_w), N, C, I,
-                                     ty, error)) != 0 ||
+      (rc = hpt__gpu_linear_backward(
+           g, a->dln1, a->dres, grad(g, o->fc_w), a->dfa, la->ln1,
+           hpt__gpu_weight(g, o->fc_w), N, C, I, ty, error)) != 0 ||
       (rc = hpt__gpu_bias_backward(amp, s, grad(g, o->fc_b), a->dfa, N, I,
                                    error)) != 0)
     return rc;
@@ -185,8 +181,8 @@ static int layer_backward(hpt_gpu_model_t *g, int l, const void *x, bool train,
            grad(g, o->ln1_b), a->dln1, la->res1, val(g, o->ln1_w), la->ln1_mean,
            la->ln1_rstd, N, C, drop1 ? rng : NULL, site + 1, p, error)) != 0 ||
       (rc = hpt__gpu_linear_backward(g, a->dctx, NULL, grad(g, o->o_w), branch,
-                                     la->ctx, wc(g, o->o_w), N, C, C, ty,
-                                     error)) != 0 ||
+                                     la->ctx, hpt__gpu_weight(g, o->o_w), N, C,
+                                     C, ty, error)) != 0 ||
       (rc = hpt__gpu_bias_backward(amp, s, grad(g, o->o_b), branch, N, C,
                                    error)) != 0)
     return rc;
@@ -201,7 +197,7 @@ static int layer_backward(hpt_gpu_model_t *g, int l, const void *x, bool train,
                                    error)) != 0 ||
         (rc = hpt__gpu_linear_backward(
              g, a->dx, i == 0 ? a->dres : a->dx, grad(g, w_off[i]), a->tmp, x,
-             wc(g, w_off[i]), N, C, C, ty, error)) != 0 ||
+             hpt__gpu_weight(g, w_off[i]), N, C, C, ty, error)) != 0 ||
         (rc = hpt__gpu_bias_backward(amp, s, grad(g, b_off[i]), a->tmp, N, C,
                                      error)) != 0)
       return rc;
@@ -259,8 +255,9 @@ static int backward(hpt_gpu_model_t *g, bool train, hpt_error_t *error) {
   void *demb = a->dx;
   if (g->has_proj) {
     if ((rc = hpt__gpu_linear_backward(g, a->demb, NULL, grad(g, o->emb_proj_w),
-                                       a->dx, a->emb_ln, wc(g, o->emb_proj_w),
-                                       N, E, C, act_type(g), error)) != 0 ||
+                                       a->dx, a->emb_ln,
+                                       hpt__gpu_weight(g, o->emb_proj_w), N, E,
+                                       C, hpt__gpu_act_type(g), error)) != 0 ||
         (rc = hpt__gpu_bias_backward(g->opts.amp, s, grad(g, o->emb_proj_b),
                                      a->dx, N, C, error)) != 0)
       return rc;

@@ -13,25 +13,11 @@
 static char url[1024], dir[256];
 
 static int hpt(char **output, char *const *args) {
-  char *argv[16] = {(char *)hpt_test_bin("hpt"), "--db", url};
-  int n = 3;
-  for (; args[n - 3] != NULL && n < 15; n++)
-    argv[n] = args[n - 3];
-  argv[n] = NULL;
-  return hpt_test_run(argv, 240000, output);
+  return hpt_test_hpt(url, output, args);
 }
 
 static void run_study(const char *name, int keep) {
-  char text[2048];
-  snprintf(text, sizeof text,
-           "name: %s\nn_trials: 6\nmax_parallel: 2\nkeep_top_k: %d\n"
-           "sampler: {type: random, seed: 3}\n"
-           "params:\n  lr: {type: float, low: 0.5, high: 5, log: true}\n"
-           "  epochs: {type: int, low: 5, high: 15}\n"
-           "objective: {type: ngram, train: %s, seed: 42}\n",
-           name, keep, hpt_test_data("train.csv"));
-  hpt_test_create_study(url, dir, name, text);
-  free(hpt_test_run_study(url, name, 2));
+  hpt_test_run_ngram_study(url, dir, name, 6, keep);
 }
 
 Test(ensemble, kept_models_vote_and_predict, .timeout = 300) {

@@ -28,12 +28,7 @@
 static char url[1024], dir[256];
 
 static int hpt(char **output, char *const *args) {
-  char *argv[16] = {(char *)hpt_test_bin("hpt"), "--db", url};
-  int n = 3;
-  for (; args[n - 3] != NULL && n < 15; n++)
-    argv[n] = args[n - 3];
-  argv[n] = NULL;
-  return hpt_test_run(argv, 240000, output);
+  return hpt_test_hpt(url, output, args);
 }
 
 /* ---- a tiny pretrained model -------------------------------------------- */
@@ -107,20 +102,6 @@ static void run_transformer_study(const char *name, const char *model) {
   free(hpt_test_run_study(url, name, 1));
 }
 
-static void run_ngram_study(const char *name) {
-  char text[2048];
-  snprintf(text, sizeof text,
-           "name: %s\nn_trials: 2\nmax_parallel: 2\nkeep_top_k: 2\n"
-           "sampler: {type: random, seed: 3}\n"
-           "params:\n  lr: {type: float, low: 0.5, high: 5, log: true}\n"
-           "  epochs: {type: int, low: 5, high: 10}\n"
-           "objective: {type: ngram, train: %s, val_fraction: 0.1, seed: "
-           "42}\n",
-           name, hpt_test_data("train.csv"));
-  hpt_test_create_study(url, dir, name, text);
-  free(hpt_test_run_study(url, name, 2));
-}
-
 Test(ensemble_transformer, kept_transformers_vote_and_predict, .timeout = 500) {
   snprintf(url, sizeof url, "%s", hpt_test_db_url());
   snprintf(dir, sizeof dir, "%s", hpt_test_tmpdir());
@@ -129,7 +110,7 @@ Test(ensemble_transformer, kept_transformers_vote_and_predict, .timeout = 500) {
   snprintf(other, sizeof other, "%s/tiny3", dir);
   make_model(model, "{\"0\": \"A\", \"1\": \"B\"}");
   run_transformer_study("tf", model);
-  run_ngram_study("ng");
+  hpt_test_run_ngram_study(url, dir, "ng", 2, 2);
 
   /* The best transformer trial kept its folder; the other was pruned. */
   char *names = hpt_test_sql_text(

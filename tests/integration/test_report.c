@@ -290,21 +290,6 @@ static int hpt(const char *url, char **output, char *const *args) {
   return hpt_test_run(argv, 240000, output);
 }
 
-/* A real n-gram study (6 trials) called `name` keeping its best 3 models,
- * as tests/integration/test_ensemble.c runs it. */
-static void run_kept_study(const char *url, const char *dir, const char *name) {
-  char text[2048];
-  snprintf(text, sizeof text,
-           "name: %s\nn_trials: 6\nmax_parallel: 2\nkeep_top_k: 3\n"
-           "sampler: {type: random, seed: 3}\n"
-           "params:\n  lr: {type: float, low: 0.5, high: 5, log: true}\n"
-           "  epochs: {type: int, low: 5, high: 15}\n"
-           "objective: {type: ngram, train: %s, seed: 42}\n",
-           name, hpt_test_data("train.csv"));
-  hpt_test_create_study(url, dir, name, text);
-  free(hpt_test_run_study(url, name, 2));
-}
-
 static void build_ensemble(const char *url, const char *name, char *from,
                            char *weights, char *threshold) {
   char *output = NULL;
@@ -343,7 +328,7 @@ Test(report, ensemble_page_with_confusion_matrix_and_roc_curves,
   char url[1024], dir[256], path[600];
   snprintf(url, sizeof url, "%s", hpt_test_db_url());
   snprintf(dir, sizeof dir, "%s", hpt_test_tmpdir());
-  run_kept_study(url, dir, "kept");
+  hpt_test_run_ngram_study(url, dir, "kept", 6, 3);
   build_ensemble(url, "vote", "kept:3", "optimized", "tuned");
   snprintf(path, sizeof path, "%s/ensemble.html", dir);
   char *html = ensemble_page(url, "vote", path);
@@ -438,7 +423,7 @@ Test(report, ensemble_without_or_with_corrupted_predictions, .timeout = 400) {
   char url[1024], dir[256], path[600];
   snprintf(url, sizeof url, "%s", hpt_test_db_url());
   snprintf(dir, sizeof dir, "%s", hpt_test_tmpdir());
-  run_kept_study(url, dir, "kept");
+  hpt_test_run_ngram_study(url, dir, "kept", 6, 3);
   build_ensemble(url, "vote", "kept:3", "equal", "fixed");
   /* The second member's predictions are gone (as when keep_top_k drops
    * them later): the page still comes, without curves, saying why. */

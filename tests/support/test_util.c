@@ -266,3 +266,26 @@ size_t hpt_test_count_lines(const char *text) {
     n += *p == '\n';
   return n;
 }
+
+int hpt_test_hpt(const char *url, char **output, char *const *args) {
+  char *argv[16] = {(char *)hpt_test_bin("hpt"), "--db", (char *)url};
+  int n = 3;
+  for (; args[n - 3] != NULL && n < 15; n++)
+    argv[n] = args[n - 3];
+  argv[n] = NULL;
+  return hpt_test_run(argv, 240000, output);
+}
+
+void hpt_test_run_ngram_study(const char *url, const char *dir,
+                              const char *name, int n_trials, int keep) {
+  char text[2048];
+  snprintf(text, sizeof text,
+           "name: %s\nn_trials: %d\nmax_parallel: 2\nkeep_top_k: %d\n"
+           "sampler: {type: random, seed: 3}\n"
+           "params:\n  lr: {type: float, low: 0.5, high: 5, log: true}\n"
+           "  epochs: {type: int, low: 5, high: 15}\n"
+           "objective: {type: ngram, train: %s, seed: 42}\n",
+           name, n_trials, keep, hpt_test_data("train.csv"));
+  hpt_test_create_study(url, dir, name, text);
+  free(hpt_test_run_study(url, name, 2));
+}

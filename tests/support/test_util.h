@@ -69,6 +69,17 @@ const char *hpt_test_create_study(const char *url, const char *dir,
  * the output) unless it exits 0. Returns its stdout+stderr (caller frees). */
 char *hpt_test_run_study(const char *url, const char *name, int local_workers);
 
+/* Runs `hpt --db URL ARGS...` (args NULL-terminated, at most 12) to
+ * completion (at most 240 s); returns its exit status and, if output is
+ * not NULL, its stdout+stderr (caller frees). */
+int hpt_test_hpt(const char *url, char **output, char *const *args);
+
+/* A real n-gram study `name` on train.csv (n_trials, random sampler seed
+ * 3, lr and epochs searched, split seed 42) keeping its best `keep`
+ * models, run with 2 local workers; aborts the test on failure. */
+void hpt_test_run_ngram_study(const char *url, const char *dir,
+                              const char *name, int n_trials, int keep);
+
 /* Starts `hpt-worker --connect ENDPOINT --id ID`, output appended to
  * log_path. */
 void hpt_test_start_worker(hpt_test_proc_t *proc, const char *log_path,

@@ -7,8 +7,9 @@
  *              with embeddings_project, RoBERTa) on their reference batch,
  *              eval mode, label smoothing on, in fp32, bf16 and fp16; and
  *              MiniLM when models/all-MiniLM-L6-v2 is present
- *   adamw      one AdamW step (layer-wise lr decay, weight decay, clipping
- *              active) against hpt_optimizer_step
+ *   adamw      two AdamW steps from the CPU's gradients (layer-wise lr
+ *              decay, weight decay, clipping active) against
+ *              hpt_optimizer_step
  *   scaler     fp16 loss scaling: an injected inf skips the step, halves
  *              the scale and leaves the weights alone; a clean step then
  *              applies
@@ -20,10 +21,14 @@
  *              then evaluation and the weights read back, against the same
  *              run on the CPU, in fp32 and bf16; and a missing device
  *
- * Measure: max |gpu - cpu| / max |cpu| per tensor. Tensors whose largest
- * CPU gradient is under 1e-4 x the model's largest are analytically zero
- * (attention key biases: softmax ignores a constant per row) and hold only
- * rounding noise; they are measured against that floor instead.
+ * Measure: max |gpu - cpu| / max |cpu| per tensor. A tensor whose largest
+ * CPU gradient is under NOISE_FLOOR (1%) of the model's largest is a sum
+ * that cancels: attention key biases are analytically zero (softmax
+ * ignores a constant per row), the last LayerNorm's bias sums a few rows
+ * of opposite signs. Its rounding noise scales with the terms summed, not
+ * with the result, so it is measured against the model's largest gradient
+ * instead. A wrong formula there still fails fp32, whose tolerance is then
+ * 1e-4 of the largest gradient.
  *
  * Tolerances:
  *   fp32  1e-4: same formulas, different summation orders (cuBLASLt's
@@ -58,6 +63,17 @@
 #include "train.h"
 
 static int failures, checks;
+
+/* See the top: below this fraction of the model's largest gradient a
+ * tensor is measured against that largest gradient. */
+#define NOISE_FLOOR 1e-2
+
+/* AdamW from the same gradients: the same fp32 formula, with the lr
+ * rounded to float on the device and fused multiply-adds on a GPU, so the
+ * new values may differ in their last bit or two. The update (new value -
+ * initial value) of a weight near 1 is ~1e-3 while one bit of the value is
+ * 6e-8: a 2-bit difference is 1.2e-4 of the update. */
+#define ADAMW_TOLERANCE 5e-4
 
 #define CHECK(cond, ...)                                                       \
   do {                                                                         \
@@ -188,20 +204,20 @@ static void parity(const char *name, const char *dir, const char *ref,
         (double)loss, (double)hpt_model_loss(cpu));
 
   size_t n = hpt_model_param_count(cpu), noise = 0;
-  double floor = 0.0, worst = 0.0;
+  double largest = 0.0, worst = 0.0;
   const char *worst_name = "";
   for (size_t i = 0; i < n; i++) {
     const hpt_model_param_t *p = hpt_model_param_at(cpu, i);
     for (size_t j = 0; j < p->numel; j++)
-      floor = fmax(floor, 1e-4 * fabs(p->grad[j]));
+      largest = fmax(largest, fabs(p->grad[j]));
   }
   for (size_t i = 0; i < n; i++) {
     const hpt_model_param_t *p = hpt_model_param_at(cpu, i);
     const hpt_model_param_t *q = hpt_model_param_at(back, i);
     double max_ref = 0, max_abs = 0;
     double d = rel_diff(q->grad, p->grad, p->numel, &max_ref, &max_abs);
-    if (max_ref < floor) {
-      d = max_abs / floor;
+    if (max_ref < NOISE_FLOOR * largest) {
+      d = max_abs / largest;
       noise++;
     } else if (d > worst) {
       worst = d;
@@ -211,7 +227,7 @@ static void parity(const char *name, const char *dir, const char *ref,
           hpt_gpu_amp_name(amp), p->name, d, tol, max_abs);
   }
   printf("parity %-15s %-4s logits %.2e loss %.2e grads %2zu worst %.2e "
-         "(%s), %zu noise-only; tol %.0e\n",
+         "(%s), %zu cancelling; tol %.0e\n",
          name, hpt_gpu_amp_name(amp), d_logits, d_loss, n, worst, worst_name,
          noise, tol);
   free(logits);
@@ -249,20 +265,25 @@ static void adamw(void) {
   if (hpt_gpu_model_new(cpu, &opts, &g, &err) != 0 ||
       hpt_gpu_model_optimizer_init(g, &o, &err) != 0)
     die("gpu model");
+  /* Both optimizers step from the CPU's gradients: Adam divides by
+   * sqrt(v) + 1e-8, so an element whose gradient is near zero moves by up
+   * to lr on a rounding difference of its gradient; this compares the
+   * optimizers, the passes are compared above. */
   double cpu_norm = 0;
   for (int step = 0; step < 2; step++) {
     cpu_pass(cpu, &f);
+    gpu_pass(g, &f);
+    if (hpt_gpu_model_debug_write_grads(g, cpu, &err) != 0 ||
+        hpt_gpu_model_step(g, &err) != 0)
+      die("gpu step");
     if (hpt_optimizer_step(opt, &cpu_norm, &err) != 0)
       die("cpu step");
-    gpu_pass(g, &f);
-    if (hpt_gpu_model_step(g, &err) != 0)
-      die("gpu step");
   }
   hpt_gpu_step_info_t info;
   if (hpt_gpu_model_step_info(g, &info, &err) != 0 ||
       hpt_gpu_model_read_params(g, back, true, &err) != 0)
     die("gpu read");
-  CHECK(fabs(info.grad_norm - cpu_norm) <= 1e-4 * cpu_norm,
+  CHECK(fabs(info.grad_norm - cpu_norm) <= 1e-6 * cpu_norm,
         "adamw grad norm %g vs %g", info.grad_norm, cpu_norm);
   CHECK(info.applied == 2 && !info.skipped, "adamw applied %ld", info.applied);
   /* compare the updates (value - initial), tensor by tensor */
@@ -278,20 +299,16 @@ static void adamw(void) {
       dc[j] = p->value[j] - s->value[j];
       dg[j] = q->value[j] - s->value[j];
     }
-    /* noise-only gradients (see the top) give noise-only Adam updates */
-    bool noise = strstr(p->name, "key.bias") != NULL;
     double d = rel_diff(dg, dc, p->numel, NULL, NULL);
-    if (!noise) {
-      CHECK(d <= 1e-3, "adamw %s update rel diff %g", p->name, d);
-      worst = fmax(worst, d);
-      compared++;
-    }
+    CHECK(d <= ADAMW_TOLERANCE, "adamw %s update rel diff %g", p->name, d);
+    worst = fmax(worst, d);
+    compared++;
     free(dc);
     free(dg);
   }
   printf("adamw   tiny-bert       2 steps, norm %.4g vs %.4g, %zu tensors' "
-         "updates within %.2e (tol 1e-3)\n",
-         info.grad_norm, cpu_norm, compared, worst);
+         "updates within %.2e (tol %.0e)\n",
+         info.grad_norm, cpu_norm, compared, worst, ADAMW_TOLERANCE);
   hpt_optimizer_destroy(&opt);
   hpt_gpu_model_destroy(&g);
   hpt_model_destroy(&cpu);

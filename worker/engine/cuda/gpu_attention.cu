@@ -64,8 +64,9 @@ int hpt__gpu_split_heads(hpt_gpu_amp_t amp, cudaStream_t s, void *dst,
                          hpt_error_t *error) {
   size_t n = (size_t)B * T_ * H * D;
   unsigned blocks = (unsigned)((n + 255) / 256);
-  HPT_GPU_DISPATCH(amp, (split_heads_kernel<T><<<blocks, 256, 0, s>>>(
-                            (T *)dst, (const T *)src, B, T_, H, D)));
+  HPT_GPU_DISPATCH(amp,
+                   (HPT_GPU_LAUNCH(split_heads_kernel<T>, blocks, 256, 0,
+                                   s)((T *)dst, (const T *)src, B, T_, H, D)));
   HPT_LAUNCH_CHECK(error, "split_heads");
   return 0;
 }
@@ -75,8 +76,9 @@ int hpt__gpu_merge_heads(hpt_gpu_amp_t amp, cudaStream_t s, void *dst,
                          hpt_error_t *error) {
   size_t n = (size_t)B * T_ * H * D;
   unsigned blocks = (unsigned)((n + 255) / 256);
-  HPT_GPU_DISPATCH(amp, (merge_heads_kernel<T><<<blocks, 256, 0, s>>>(
-                            (T *)dst, (const T *)src, B, T_, H, D)));
+  HPT_GPU_DISPATCH(amp,
+                   (HPT_GPU_LAUNCH(merge_heads_kernel<T>, blocks, 256, 0,
+                                   s)((T *)dst, (const T *)src, B, T_, H, D)));
   HPT_LAUNCH_CHECK(error, "merge_heads");
   return 0;
 }
@@ -268,7 +270,7 @@ int hpt__gpu_attention_forward(hpt_gpu_model_t *g, int l, const void *x,
   uint32_t site = HPT__SITE_LAYER0 + 4 * (uint32_t)l;
   unsigned blocks = (unsigned)((rows + WARPS - 1) / WARPS);
   HPT_GPU_DISPATCH(
-      amp, (softmax_forward_kernel<T><<<blocks, WARPS * 32, 0, s>>>(
+      amp, (HPT_GPU_LAUNCH(softmax_forward_kernel<T>, blocks, WARPS * 32, 0, s)(
                (T *)la->att, drop ? (T *)a->pdrop : (T *)NULL, a->scores,
                g->mask, rows, H, T_, drop ? &g->sc->rng : NULL, site, p)));
   HPT_LAUNCH_CHECK(error, "softmax_forward");
@@ -307,10 +309,10 @@ int hpt__gpu_attention_backward(hpt_gpu_model_t *g, int l, bool train,
                     1.0f, error)) != 0)
     return rc;
   unsigned blocks = (unsigned)((rows + WARPS - 1) / WARPS);
-  HPT_GPU_DISPATCH(amp,
-                   (softmax_backward_kernel<T><<<blocks, WARPS * 32, 0, s>>>(
-                       (T *)a->pdrop, a->scores, (const T *)la->att, rows, T_,
-                       rng, site, p)));
+  HPT_GPU_DISPATCH(
+      amp, (HPT_GPU_LAUNCH(softmax_backward_kernel<T>, blocks, WARPS * 32, 0,
+                           s)((T *)a->pdrop, a->scores, (const T *)la->att,
+                              rows, T_, rng, site, p)));
   HPT_LAUNCH_CHECK(error, "softmax_backward");
   /* dQ = alpha dS K; dK = alpha dS^T Q */
   float alpha = 1.0f / sqrtf((float)D);

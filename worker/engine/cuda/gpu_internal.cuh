@@ -54,6 +54,20 @@ int hpt__gpu_cublas_error(hpt_error_t *error, cublasStatus_t status,
                                    __LINE__);                                  \
   } while (0)
 
+/* ---- launches ------------------------------------------------------------ */
+
+/* HPT_GPU_LAUNCH(kernel, grid, block, shared_bytes, stream)(args...) is
+ * kernel<<<grid, block, shared_bytes, stream>>>(args...), and
+ * HPT_GPU_DYNAMIC_SHARED(type, name) declares the block's dynamic shared
+ * memory. They are macros so that the CPU emulation
+ * (emulation/cuda_emulation.h, force-included first) can run the same
+ * kernels without nvcc. */
+#ifndef HPT_GPU_LAUNCH
+#define HPT_GPU_LAUNCH(kernel, grid, block, shared_bytes, stream)              \
+  kernel<<<grid, block, shared_bytes, stream>>>
+#define HPT_GPU_DYNAMIC_SHARED(type, name) extern __shared__ type name[]
+#endif
+
 /* After a kernel launch: the launch's own error (bad configuration). */
 #define HPT_LAUNCH_CHECK(error, name) HPT_CUDA_CHECK(error, cudaGetLastError())
 

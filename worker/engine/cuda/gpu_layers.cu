@@ -73,9 +73,10 @@ int hpt__gpu_embed_ln_forward(hpt_gpu_amp_t amp, cudaStream_t s, void *out,
                               float eps, const hpt__gpu_rng_t *rng, float p,
                               hpt_error_t *error) {
   unsigned blocks = (unsigned)((N + WARPS - 1) / WARPS);
-  HPT_GPU_DISPATCH(amp, (embed_ln_kernel<T><<<blocks, WARPS * 32, 0, s>>>(
-                            (T *)out, (T *)emb_sum, mean, rstd, ids, pos, types,
-                            wte, wpe, wtt, lnw, lnb, N, E, eps, rng, p)));
+  HPT_GPU_DISPATCH(
+      amp, (HPT_GPU_LAUNCH(embed_ln_kernel<T>, blocks, WARPS * 32, 0, s)(
+               (T *)out, (T *)emb_sum, mean, rstd, ids, pos, types, wte, wpe,
+               wtt, lnw, lnb, N, E, eps, rng, p)));
   HPT_LAUNCH_CHECK(error, "embed_ln");
   return 0;
 }
@@ -128,9 +129,10 @@ int hpt__gpu_residual_ln_forward(hpt_gpu_amp_t amp, cudaStream_t s, void *out,
                                  float eps, const hpt__gpu_rng_t *rng,
                                  uint32_t site, float p, hpt_error_t *error) {
   unsigned blocks = (unsigned)((N + WARPS - 1) / WARPS);
-  HPT_GPU_DISPATCH(amp, (residual_ln_kernel<T><<<blocks, WARPS * 32, 0, s>>>(
-                            (T *)out, (T *)res, mean, rstd, (const T *)y,
-                            (const T *)resid, w, b, N, C, eps, rng, site, p)));
+  HPT_GPU_DISPATCH(
+      amp, (HPT_GPU_LAUNCH(residual_ln_kernel<T>, blocks, WARPS * 32, 0, s)(
+               (T *)out, (T *)res, mean, rstd, (const T *)y, (const T *)resid,
+               w, b, N, C, eps, rng, site, p)));
   HPT_LAUNCH_CHECK(error, "residual_ln");
   return 0;
 }
@@ -145,7 +147,7 @@ __global__ void ln_backward_kernel(T *dinp, T *dinp_drop, float *dw, float *db,
                                    const float *mean, const float *rstd, int N,
                                    int C, const hpt__gpu_rng_t *rng,
                                    uint32_t site, float p) {
-  extern __shared__ float shared[];
+  HPT_GPU_DYNAMIC_SHARED(float, shared);
   float *sdw = shared, *sdb = shared + C;
   for (int i = threadIdx.x; i < C; i += blockDim.x)
     sdw[i] = sdb[i] = 0.0f;
@@ -197,10 +199,11 @@ int hpt__gpu_ln_backward(hpt_gpu_amp_t amp, cudaStream_t s, void *dinp,
                          hpt_error_t *error) {
   unsigned blocks = (unsigned)((N + LN_ROWS - 1) / LN_ROWS);
   size_t shared = 2 * (size_t)C * sizeof(float); /* <= 32 KB for C <= 4096 */
-  HPT_GPU_DISPATCH(amp,
-                   (ln_backward_kernel<T><<<blocks, WARPS * 32, shared, s>>>(
-                       (T *)dinp, (T *)dinp_drop, dw, db, (const T *)dout,
-                       (const T *)inp, w, mean, rstd, N, C, rng, site, p)));
+  HPT_GPU_DISPATCH(
+      amp,
+      (HPT_GPU_LAUNCH(ln_backward_kernel<T>, blocks, WARPS * 32, shared,
+                      s)((T *)dinp, (T *)dinp_drop, dw, db, (const T *)dout,
+                         (const T *)inp, w, mean, rstd, N, C, rng, site, p)));
   HPT_LAUNCH_CHECK(error, "ln_backward");
   return 0;
 }
@@ -232,9 +235,10 @@ int hpt__gpu_embed_backward(hpt_gpu_amp_t amp, cudaStream_t s, float *dwte,
                             int pos_pad, hpt_error_t *error) {
   size_t n = (size_t)N * E;
   unsigned blocks = (unsigned)((n + 255) / 256);
-  HPT_GPU_DISPATCH(amp, (embed_backward_kernel<T><<<blocks, 256, 0, s>>>(
-                            dwte, dwpe, dwtt, (const T *)demb, ids, pos, types,
-                            N, E, word_pad, pos_pad)));
+  HPT_GPU_DISPATCH(amp,
+                   (HPT_GPU_LAUNCH(embed_backward_kernel<T>, blocks, 256, 0,
+                                   s)(dwte, dwpe, dwtt, (const T *)demb, ids,
+                                      pos, types, N, E, word_pad, pos_pad)));
   HPT_LAUNCH_CHECK(error, "embed_backward");
   return 0;
 }
@@ -306,8 +310,8 @@ int hpt__gpu_act_forward(hpt_gpu_amp_t amp, cudaStream_t s, void *out,
                          const void *inp, size_t n, hpt__act_t act,
                          hpt_error_t *error) {
   unsigned blocks = hpt__gpu_blocks(n, 256);
-  HPT_GPU_DISPATCH(amp, (act_forward_kernel<T><<<blocks, 256, 0, s>>>(
-                            (T *)out, (const T *)inp, n, act)));
+  HPT_GPU_DISPATCH(amp, (HPT_GPU_LAUNCH(act_forward_kernel<T>, blocks, 256, 0,
+                                        s)((T *)out, (const T *)inp, n, act)));
   HPT_LAUNCH_CHECK(error, "act_forward");
   return 0;
 }
@@ -316,9 +320,10 @@ int hpt__gpu_act_backward(hpt_gpu_amp_t amp, cudaStream_t s, void *dinp,
                           const void *dout, const void *inp, const void *out,
                           size_t n, hpt__act_t act, hpt_error_t *error) {
   unsigned blocks = hpt__gpu_blocks(n, 256);
-  HPT_GPU_DISPATCH(amp, (act_backward_kernel<T><<<blocks, 256, 0, s>>>(
-                            (T *)dinp, (const T *)dout, (const T *)inp,
-                            (const T *)out, n, act)));
+  HPT_GPU_DISPATCH(
+      amp,
+      (HPT_GPU_LAUNCH(act_backward_kernel<T>, blocks, 256, 0, s)(
+          (T *)dinp, (const T *)dout, (const T *)inp, (const T *)out, n, act)));
   HPT_LAUNCH_CHECK(error, "act_backward");
   return 0;
 }
@@ -348,8 +353,8 @@ int hpt__gpu_bias_backward(hpt_gpu_amp_t amp, cudaStream_t s, float *db,
   int ysplit = (N + 63) / 64;
   dim3 grid((unsigned)((OC + 31) / 32), (unsigned)(ysplit > 64 ? 64 : ysplit));
   dim3 block(32, 8);
-  HPT_GPU_DISPATCH(amp, (bias_backward_kernel<T>
-                         <<<grid, block, 0, s>>>(db, (const T *)dout, N, OC)));
+  HPT_GPU_DISPATCH(amp, (HPT_GPU_LAUNCH(bias_backward_kernel<T>, grid, block, 0,
+                                        s)(db, (const T *)dout, N, OC)));
   HPT_LAUNCH_CHECK(error, "bias_backward");
   return 0;
 }
@@ -367,8 +372,8 @@ __global__ void dropout_f32_kernel(float *x, size_t n,
 int hpt__gpu_dropout_f32(cudaStream_t s, float *x, size_t n,
                          const hpt__gpu_rng_t *rng, uint32_t site, float p,
                          hpt_error_t *error) {
-  dropout_f32_kernel<<<(unsigned)((n + 255) / 256), 256, 0, s>>>(x, n, rng,
-                                                                 site, p);
+  HPT_GPU_LAUNCH(dropout_f32_kernel, (unsigned)((n + 255) / 256), 256, 0, s)
+  (x, n, rng, site, p);
   HPT_LAUNCH_CHECK(error, "dropout_f32");
   return 0;
 }
@@ -386,7 +391,7 @@ int hpt__gpu_dropout(hpt_gpu_amp_t amp, cudaStream_t s, void *dst,
                      const void *src, size_t n, const hpt__gpu_rng_t *rng,
                      uint32_t site, float p, hpt_error_t *error) {
   unsigned blocks = (unsigned)((n + 255) / 256);
-  HPT_GPU_DISPATCH(amp, (dropout_kernel<T><<<blocks, 256, 0, s>>>(
+  HPT_GPU_DISPATCH(amp, (HPT_GPU_LAUNCH(dropout_kernel<T>, blocks, 256, 0, s)(
                             (T *)dst, (const T *)src, n, rng, site, p)));
   HPT_LAUNCH_CHECK(error, "dropout");
   return 0;
@@ -396,7 +401,7 @@ __global__ void set_f32_kernel(float *dst, float value) { *dst = value; }
 
 int hpt__gpu_set_f32(cudaStream_t s, float *dst, float value,
                      hpt_error_t *error) {
-  set_f32_kernel<<<1, 1, 0, s>>>(dst, value);
+  HPT_GPU_LAUNCH(set_f32_kernel, 1, 1, 0, s)(dst, value);
   HPT_LAUNCH_CHECK(error, "set_f32");
   return 0;
 }
@@ -413,8 +418,8 @@ int hpt__gpu_gather_first(hpt_gpu_amp_t amp, cudaStream_t s, float *h0,
                           const void *x, int B, int T_, int C,
                           hpt_error_t *error) {
   unsigned blocks = (unsigned)(((size_t)B * C + 255) / 256);
-  HPT_GPU_DISPATCH(amp, (gather_first_kernel<T>
-                         <<<blocks, 256, 0, s>>>(h0, (const T *)x, B, T_, C)));
+  HPT_GPU_DISPATCH(amp, (HPT_GPU_LAUNCH(gather_first_kernel<T>, blocks, 256, 0,
+                                        s)(h0, (const T *)x, B, T_, C)));
   HPT_LAUNCH_CHECK(error, "gather_first");
   return 0;
 }
@@ -434,8 +439,8 @@ int hpt__gpu_scatter_first(hpt_gpu_amp_t amp, cudaStream_t s, void *dx,
                            const float *dh0, int B, int T_, int C,
                            hpt_error_t *error) {
   unsigned blocks = hpt__gpu_blocks((size_t)B * T_ * C, 256);
-  HPT_GPU_DISPATCH(amp, (scatter_first_kernel<T>
-                         <<<blocks, 256, 0, s>>>((T *)dx, dh0, B, T_, C)));
+  HPT_GPU_DISPATCH(amp, (HPT_GPU_LAUNCH(scatter_first_kernel<T>, blocks, 256, 0,
+                                        s)((T *)dx, dh0, B, T_, C)));
   HPT_LAUNCH_CHECK(error, "scatter_first");
   return 0;
 }
@@ -450,8 +455,8 @@ __global__ void cast_kernel(T *dst, const float *src, size_t n) {
 int hpt__gpu_cast(hpt_gpu_amp_t amp, cudaStream_t s, void *dst,
                   const float *src, size_t n, hpt_error_t *error) {
   unsigned blocks = hpt__gpu_blocks(n, 256);
-  HPT_GPU_DISPATCH(amp,
-                   (cast_kernel<T><<<blocks, 256, 0, s>>>((T *)dst, src, n)));
+  HPT_GPU_DISPATCH(amp, (HPT_GPU_LAUNCH(cast_kernel<T>, blocks, 256, 0,
+                                        s)((T *)dst, src, n)));
   HPT_LAUNCH_CHECK(error, "cast");
   return 0;
 }
@@ -495,7 +500,8 @@ __global__ void xent_forward_kernel(float *probs, const float *logits,
 int hpt__gpu_xent_forward(cudaStream_t s, float *probs, const float *logits,
                           const int32_t *labels, int B, int K,
                           hpt__gpu_scalars_t *sc, hpt_error_t *error) {
-  xent_forward_kernel<<<1, 256, 0, s>>>(probs, logits, labels, B, K, sc);
+  HPT_GPU_LAUNCH(xent_forward_kernel, 1, 256, 0, s)
+  (probs, logits, labels, B, K, sc);
   HPT_LAUNCH_CHECK(error, "xent_forward");
   return 0;
 }
@@ -515,8 +521,9 @@ __global__ void xent_backward_kernel(float *dlogits, const float *probs,
 int hpt__gpu_xent_backward(cudaStream_t s, float *dlogits, const float *probs,
                            const int32_t *labels, int B, int K,
                            const hpt__gpu_scalars_t *sc, hpt_error_t *error) {
-  xent_backward_kernel<<<(unsigned)((B * K + 255) / 256), 256, 0, s>>>(
-      dlogits, probs, labels, B, K, sc);
+  HPT_GPU_LAUNCH(xent_backward_kernel, (unsigned)((B * K + 255) / 256), 256, 0,
+                 s)
+  (dlogits, probs, labels, B, K, sc);
   HPT_LAUNCH_CHECK(error, "xent_backward");
   return 0;
 }
@@ -527,7 +534,7 @@ __global__ void rng_advance_kernel(hpt__gpu_scalars_t *sc) {
 
 int hpt__gpu_rng_advance(cudaStream_t s, hpt__gpu_scalars_t *sc,
                          hpt_error_t *error) {
-  rng_advance_kernel<<<1, 1, 0, s>>>(sc);
+  HPT_GPU_LAUNCH(rng_advance_kernel, 1, 1, 0, s)(sc);
   HPT_LAUNCH_CHECK(error, "rng_advance");
   return 0;
 }
@@ -538,7 +545,7 @@ __global__ void set_seed_kernel(hpt__gpu_scalars_t *sc, uint64_t seed) {
 
 int hpt__gpu_set_seed(cudaStream_t s, hpt__gpu_scalars_t *sc, uint64_t seed,
                       hpt_error_t *error) {
-  set_seed_kernel<<<1, 1, 0, s>>>(sc, seed);
+  HPT_GPU_LAUNCH(set_seed_kernel, 1, 1, 0, s)(sc, seed);
   HPT_LAUNCH_CHECK(error, "set_seed");
   return 0;
 }
@@ -549,7 +556,7 @@ __global__ void reset_loss_sum_kernel(hpt__gpu_scalars_t *sc) {
 
 int hpt__gpu_reset_loss_sum(cudaStream_t s, hpt__gpu_scalars_t *sc,
                             hpt_error_t *error) {
-  reset_loss_sum_kernel<<<1, 1, 0, s>>>(sc);
+  HPT_GPU_LAUNCH(reset_loss_sum_kernel, 1, 1, 0, s)(sc);
   HPT_LAUNCH_CHECK(error, "reset_loss_sum");
   return 0;
 }

@@ -669,6 +669,32 @@ extern "C" int hpt_gpu_model_debug_set_grad(hpt_gpu_model_t *g, size_t param,
   return 0;
 }
 
+extern "C" int hpt_gpu_model_debug_write_grads(hpt_gpu_model_t *g,
+                                               const hpt_model_t *model,
+                                               hpt_error_t *error) {
+  if (model->n_params != g->n_params)
+    return HPT_ERR(error, HPT_EINVAL, "gpu: model has %zu tensors, not %zu",
+                   model->n_params, g->n_params);
+  hpt__gpu_scalars_t sc;
+  int rc = read_scalars(g, &sc, error);
+  if (rc != 0)
+    return rc;
+  float *scaled = (float *)malloc(model->n_floats * sizeof(float));
+  if (!scaled)
+    return HPT_ERR(error, HPT_ENOMEM, "gpu: out of host memory");
+  for (size_t i = 0; i < model->n_floats; i++)
+    scaled[i] = model->grads[i] * sc.loss_scale;
+  for (size_t i = 0; i < g->n_params && rc == 0; i++) {
+    cudaError_t s =
+        cudaMemcpy(g->grads + g->dev_off[i], scaled + g->host_off[i],
+                   g->numel[i] * sizeof(float), cudaMemcpyHostToDevice);
+    if (s != cudaSuccess)
+      rc = hpt__gpu_cuda_error(error, s, "cudaMemcpy", __FILE__, __LINE__);
+  }
+  free(scaled);
+  return rc;
+}
+
 extern "C" void hpt_gpu_model_graph_stats(const hpt_gpu_model_t *g,
                                           long *captured, long *replayed) {
   *captured = g->graphs_captured;

@@ -196,6 +196,14 @@ size_t hpt_gpu_model_peak_bytes(const hpt_gpu_model_t *g);
 int hpt_gpu_model_debug_set_grad(hpt_gpu_model_t *g, size_t param, size_t elem,
                                  float value, hpt_error_t *error);
 
+/* Test hook: replaces every device gradient by `model`'s host gradients
+ * (times the current loss scale, which the next step divides out), so a
+ * test can run the device's optimizer on exactly the CPU's gradients.
+ * `model` as for hpt_gpu_model_read_params. Synchronous. */
+int hpt_gpu_model_debug_write_grads(hpt_gpu_model_t *g,
+                                    const hpt_model_t *model,
+                                    hpt_error_t *error);
+
 /* How many CUDA graphs were captured / replayed, for tests and benches. */
 void hpt_gpu_model_graph_stats(const hpt_gpu_model_t *g, long *captured,
                                long *replayed);

@@ -47,13 +47,13 @@ __global__ void zero_norm_kernel(hpt__gpu_scalars_t *sc) { sc->norm_sq = 0.0; }
 
 int hpt__gpu_grad_norm(cudaStream_t s, const float *grads, size_t n,
                        hpt__gpu_scalars_t *sc, hpt_error_t *error) {
-  zero_norm_kernel<<<1, 1, 0, s>>>(sc);
+  HPT_GPU_LAUNCH(zero_norm_kernel, 1, 1, 0, s)(sc);
   HPT_LAUNCH_CHECK(error, "zero_norm");
   size_t blocks = (n + 255) / 256;
   if (blocks > 1024)
     blocks = 1024;
-  grad_norm_kernel<<<(unsigned)(blocks ? blocks : 1), 256, 0, s>>>(grads, n,
-                                                                   sc);
+  HPT_GPU_LAUNCH(grad_norm_kernel, (unsigned)(blocks ? blocks : 1), 256, 0, s)
+  (grads, n, sc);
   HPT_LAUNCH_CHECK(error, "grad_norm");
   return 0;
 }
@@ -117,10 +117,10 @@ int hpt__gpu_adamw(cudaStream_t s, float *values, float *grads, float *m,
                    float lr_factor, float beta1, float beta2, float eps,
                    float max_norm, hpt__gpu_scalars_t *sc, bool fp16,
                    hpt_error_t *error) {
-  adamw_kernel<<<(unsigned)n_chunks, 256, 0, s>>>(
-      values, grads, m, v, chunks, lr_factor, beta1, beta2, eps, max_norm, sc);
+  HPT_GPU_LAUNCH(adamw_kernel, (unsigned)n_chunks, 256, 0, s)
+  (values, grads, m, v, chunks, lr_factor, beta1, beta2, eps, max_norm, sc);
   HPT_LAUNCH_CHECK(error, "adamw");
-  finish_kernel<<<1, 1, 0, s>>>(sc, fp16);
+  HPT_GPU_LAUNCH(finish_kernel, 1, 1, 0, s)(sc, fp16);
   HPT_LAUNCH_CHECK(error, "adamw_finish");
   return 0;
 }
@@ -133,7 +133,8 @@ __global__ void scale_kernel(float *x, size_t n, float factor) {
 
 int hpt__gpu_scale(cudaStream_t s, float *x, size_t n, float factor,
                    hpt_error_t *error) {
-  scale_kernel<<<hpt__gpu_blocks(n, 256), 256, 0, s>>>(x, n, factor);
+  HPT_GPU_LAUNCH(scale_kernel, hpt__gpu_blocks(n, 256), 256, 0, s)
+  (x, n, factor);
   HPT_LAUNCH_CHECK(error, "scale");
   return 0;
 }

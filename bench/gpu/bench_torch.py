@@ -1,7 +1,8 @@
 """bench_torch.py -- PyTorch eager training throughput on the same random-init
 models, shapes and step as hpt-gpu-bench (bench_gpu.c): random token ids,
 full mask, train mode (config dropout), bf16 autocast, backward, clip 1.0,
-AdamW (torch default: foreach). One CSV line per (config, B, T):
+AdamW (torch default: foreach). On the GPU; on the CPU where there is none
+(ops/gpu-check --rehearse). One CSV line per (config, B, T):
 impl,model,batch,length,amp,samples_per_second,step_ms,peak_gib,params
 
   python3 bench_torch.py STEPS WARMUP CONFIG:B:T [CONFIG:B:T ...]
@@ -10,31 +11,41 @@ import json, os, sys, time
 import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification
 
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+
+def sync():
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+def peak_gib():
+    return torch.cuda.max_memory_allocated() / 2**30 if DEVICE == "cuda" else 0.0
+
 def run(path, B, T, steps, warmup):
     cfg = json.load(open(path))
     mt = cfg.pop("model_type")
     config = AutoConfig.for_model(mt, **cfg)
     torch.manual_seed(42)
-    model = AutoModelForSequenceClassification.from_config(config).cuda().train()
+    model = AutoModelForSequenceClassification.from_config(config).to(DEVICE).train()
     opt = torch.optim.AdamW(model.parameters(), lr=2e-5, weight_decay=0.01)
-    ids = torch.randint(5, config.vocab_size - 1, (B, T), device="cuda")
+    ids = torch.randint(5, config.vocab_size - 1, (B, T), device=DEVICE)
     mask = torch.ones_like(ids)
-    labels = torch.arange(B, device="cuda") % 2
-    torch.cuda.reset_peak_memory_stats()
+    labels = torch.arange(B, device=DEVICE) % 2
+    if DEVICE == "cuda":
+        torch.cuda.reset_peak_memory_stats()
     for s in range(warmup + steps):
         if s == warmup:
-            torch.cuda.synchronize(); t0 = time.perf_counter()
+            sync(); t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        with torch.autocast("cuda", dtype=torch.bfloat16):
+        with torch.autocast(DEVICE, dtype=torch.bfloat16):
             loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-    torch.cuda.synchronize(); dt = time.perf_counter() - t0
+    sync(); dt = time.perf_counter() - t0
     n = sum(p.numel() for p in model.parameters())
     name = os.path.basename(path)[:-5]
     print(f"torch,{name},{B},{T},bf16,{B*steps/dt:.1f},{1e3*dt/steps:.3f},"
-          f"{torch.cuda.max_memory_allocated()/2**30:.2f},{n}", flush=True)
+          f"{peak_gib():.2f},{n}", flush=True)
     del model, opt
 
 if __name__ == "__main__":

@@ -6,10 +6,13 @@
  * `warmup` untimed steps, then `steps` timed ones between two device
  * synchronisations.
  *
- *   hpt-gpu-bench CONFIG.json B T STEPS WARMUP AMP
+ *   hpt-gpu-bench CONFIG.json B T STEPS WARMUP AMP [PROFILE.md]
  *
  * Prints one CSV line: impl,model,batch,length,amp,samples_per_second,
- * step_ms,peak_gib,params. Exit 77 without a CUDA device.
+ * step_ms,peak_gib,params. Exit 77 without a CUDA device. With PROFILE.md
+ * the model is profiled instead (every kernel and GEMM timed with events,
+ * no CUDA graphs: slower, so the CSV line is not the throughput) and the
+ * table of where a step's time goes is written there.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,11 +35,12 @@ static void die(const char *what, const hpt_error_t *e) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 7) {
+  if (argc != 7 && argc != 8) {
     fprintf(stderr, "usage: hpt-gpu-bench CONFIG.json B T STEPS WARMUP "
-                    "AMP\n");
+                    "AMP [PROFILE.md]\n");
     return 2;
   }
+  const char *profile = argc == 8 ? argv[7] : NULL;
   const char *path = argv[1];
   int B = atoi(argv[2]), T = atoi(argv[3]), steps = atoi(argv[4]);
   int warmup = atoi(argv[5]);
@@ -65,7 +69,8 @@ int main(int argc, char **argv) {
     labels[b] = b % c->num_labels;
   hpt_model_batch_t batch = {
       .B = B, .T = T, .input_ids = ids, .labels = labels};
-  hpt_gpu_options_t opts = {.device = 0, .amp = amp, .graphs = true};
+  hpt_gpu_options_t opts = {
+      .device = 0, .amp = amp, .graphs = true, .profile = profile != NULL};
   hpt_gpu_model_t *g = NULL;
   hpt_optimizer_options_t o;
   hpt_optimizer_defaults(&o);
@@ -97,6 +102,21 @@ int main(int argc, char **argv) {
          hpt_gpu_amp_name(amp), (double)B * steps / dt, 1e3 * dt / steps,
          (double)hpt_gpu_model_peak_bytes(g) / (1 << 30),
          hpt_model_num_floats(model));
+  if (profile) {
+    FILE *out = fopen(profile, "w");
+    if (!out) {
+      fprintf(stderr, "hpt-gpu-bench: %s: cannot write\n", profile);
+      return 1;
+    }
+    fprintf(out,
+            "%.*s B%d L%d %s, %d steps (profiled: no graphs, an event "
+            "after every kernel)\n\n",
+            (int)(strlen(name) > 5 ? strlen(name) - 5 : strlen(name)), name, B,
+            T, hpt_gpu_amp_name(amp), warmup + steps);
+    if (hpt_gpu_model_profile_write(g, out, warmup + steps, &e) != 0)
+      die("profile", &e);
+    fclose(out);
+  }
   hpt_gpu_model_destroy(&g);
   hpt_model_destroy(&model);
   free(ids);

@@ -15,6 +15,7 @@
  *              applies
  *   graphs     the same batch eagerly, captured and replayed gives the
  *              same logits bit for bit
+ *   profile    a profiled step charges time to its kernels and GEMMs
  *   train      train.c's loop end to end (hpt_train_run with device
  *              cuda:0, the path a transformer trial takes): 2 AdamW steps
  *              of 2 accumulated, uneven micro-batches each on tiny-bert,
@@ -384,6 +385,52 @@ static void scaler(void) {
   hpt_safetensors_close(&f.st);
 }
 
+/* ---- profile ----------------------------------------------------------- */
+
+static void profile(void) {
+  const char *dir = src_path("tests/fixtures/tiny-bert");
+  fixture_batch_t f;
+  batch_open(&f, src_path("tests/fixtures/tiny-bert/reference.safetensors"));
+  hpt_model_t *m = NULL;
+  if (hpt_model_load(dir, 1, &m, &err) != 0)
+    die(dir);
+  hpt_optimizer_options_t o;
+  hpt_optimizer_defaults(&o);
+  hpt_gpu_options_t opts = {
+      .device = 0, .amp = HPT_GPU_AMP_BF16, .graphs = true, .profile = true};
+  hpt_gpu_model_t *g = NULL;
+  if (hpt_gpu_model_new(m, &opts, &g, &err) != 0 ||
+      hpt_gpu_model_optimizer_init(g, &o, &err) != 0)
+    die("gpu model");
+  for (int step = 0; step < 2; step++) {
+    gpu_pass(g, &f);
+    if (hpt_gpu_model_step(g, &err) != 0)
+      die("gpu step");
+  }
+  char *text = NULL;
+  size_t size = 0;
+  FILE *out = open_memstream(&text, &size);
+  if (!out || hpt_gpu_model_profile_write(g, out, 2, &err) != 0)
+    die("profile");
+  fclose(out);
+  long captured = 0, replayed = 0;
+  hpt_gpu_model_graph_stats(g, &captured, &replayed);
+  CHECK(captured == 0 && replayed == 0, "profile: graphs were used");
+  CHECK(strstr(text, "| adamw | 1.0 |") != NULL, "profile: no adamw row");
+  CHECK(strstr(text, "| gemm TN ") != NULL, "profile: no GEMM row");
+  CHECK(strstr(text, "| softmax_forward | 2.0 |") != NULL,
+        "profile: no attention row");
+  const char *all = strstr(text, "| **all** | | **");
+  CHECK(all && atof(all + strlen("| **all** | | **")) > 0.0,
+        "profile: no time");
+  printf("profile tiny-bert       %zu bytes of table, %s\n", size,
+         all ? "time charged" : "-");
+  free(text);
+  hpt_gpu_model_destroy(&g);
+  hpt_model_destroy(&m);
+  hpt_safetensors_close(&f.st);
+}
+
 /* ---- graphs ------------------------------------------------------------ */
 
 static void graphs(void) {
@@ -615,6 +662,7 @@ int main(void) {
   adamw();
   scaler();
   graphs();
+  profile();
   train_loop(HPT_GPU_AMP_OFF, 1e-4, 0.99);
   train_loop(HPT_GPU_AMP_BF16, 5e-2, 0.9);
   printf("%s: %d checks, %d failed\n", failures ? "FAILED" : "passed", checks,

@@ -8,6 +8,7 @@
  * shape costs one cublasLtMatmul; the alignment is part of the key because
  * cuBLASLt's heuristic otherwise assumes 256-byte aligned pointers.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,6 +221,17 @@ int hpt__gpu_gemm_run(hpt_gpu_model_t *g, const hpt__gpu_gemm_t *p,
   if (s != CUBLAS_STATUS_SUCCESS)
     return hpt__gpu_cublas_error(error, s, "cublasLtMatmul", __FILE__,
                                  __LINE__);
+  if (hpt__gpu_profiling()) {
+    char name[96];
+    snprintf(name, sizeof name, "gemm %s%s %dx%dx%d%s%s%s",
+             k.trans_a ? "T" : "N", k.trans_b ? "T" : "N", k.m, k.n, k.k,
+             k.batch > 1 ? " batched" : "",
+             k.a_type == CUDA_R_16BF  ? " bf16"
+             : k.a_type == CUDA_R_16F ? " fp16"
+                                      : " fp32",
+             k.c_type != k.a_type ? "->fp32" : "");
+    hpt__gpu_profile_mark(name);
+  }
   return 0;
 }
 

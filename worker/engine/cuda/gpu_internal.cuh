@@ -68,8 +68,24 @@ int hpt__gpu_cublas_error(hpt_error_t *error, cublasStatus_t status,
 #define HPT_GPU_DYNAMIC_SHARED(type, name) extern __shared__ type name[]
 #endif
 
-/* After a kernel launch: the launch's own error (bad configuration). */
-#define HPT_LAUNCH_CHECK(error, name) HPT_CUDA_CHECK(error, cudaGetLastError())
+/* ---- profile (gpu_profile.cu) ------------------------------------------- */
+
+typedef struct hpt__gpu_profile hpt__gpu_profile_t;
+/* Starts g's profile (opts.profile) and makes it the active one. */
+int hpt__gpu_profile_open(hpt_gpu_model_t *g, hpt_error_t *error);
+void hpt__gpu_profile_close(hpt_gpu_model_t *g);
+/* Charges the device time since the previous mark to `name`. */
+void hpt__gpu_profile_mark(const char *name);
+bool hpt__gpu_profiling(void);
+
+/* After a kernel launch: the launch's own error (bad configuration), and
+ * a profile mark when profiling. */
+#define HPT_LAUNCH_CHECK(error, name)                                          \
+  do {                                                                         \
+    HPT_CUDA_CHECK(error, cudaGetLastError());                                 \
+    if (hpt__gpu_profiling())                                                  \
+      hpt__gpu_profile_mark(name);                                             \
+  } while (0)
 
 /* ---- element types ------------------------------------------------------ */
 
@@ -271,6 +287,7 @@ struct hpt_gpu_model {
   void *workspace;
   size_t workspace_bytes;
   struct hpt__gpu_gemm_cache *gemm_cache;
+  hpt__gpu_profile_t *profile; /* opts.profile only */
 
   char *arena; /* activations */
   size_t arena_bytes;

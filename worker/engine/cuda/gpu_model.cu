@@ -198,6 +198,7 @@ extern "C" void hpt_gpu_model_destroy(hpt_gpu_model_t **gp) {
   hpt__gpu_free(g, (void **)&g->types, nb);
   hpt__gpu_free(g, (void **)&g->mask, nb);
   hpt__gpu_free(g, (void **)&g->labels, (size_t)g->cap_B * sizeof(int32_t));
+  hpt__gpu_profile_close(g);
   if (g->stream)
     cudaStreamDestroy(g->stream);
   free(g->h_batch);
@@ -258,6 +259,8 @@ extern "C" int hpt_gpu_model_new(const hpt_model_t *m,
     goto fail;
   }
   P = g->n_dev * sizeof(float);
+  if (opts->profile && (rc = hpt__gpu_profile_open(g, error)) != 0)
+    goto fail;
   if ((rc = hpt__gpu_gemm_init(g, error)) != 0 ||
       (rc = hpt__gpu_alloc(g, (void **)&g->values, P, "parameters", error)) !=
           0 ||
@@ -438,6 +441,8 @@ extern "C" int hpt_gpu_model_forward(hpt_gpu_model_t *g,
     HPT_CUDA_CHECK(error, cudaMemcpyAsync(g->labels, h + 4 * n,
                                           (size_t)B * sizeof(int32_t),
                                           cudaMemcpyHostToDevice, g->stream));
+  if (hpt__gpu_profiling())
+    hpt__gpu_profile_mark("batch upload (host to device)");
   if ((rc = hpt__gpu_set_f32(g->stream, &g->sc->eps, eps, error)) != 0)
     return rc;
   cursor_t c = {g->arena, 0};
@@ -476,6 +481,8 @@ extern "C" int hpt_gpu_model_backward(hpt_gpu_model_t *g, float weight,
 extern "C" int hpt_gpu_model_zero_grad(hpt_gpu_model_t *g, hpt_error_t *error) {
   HPT_CUDA_CHECK(
       error, cudaMemsetAsync(g->grads, 0, g->n_dev * sizeof(float), g->stream));
+  if (hpt__gpu_profiling())
+    hpt__gpu_profile_mark("zero_grad (memset)");
   return 0;
 }
 

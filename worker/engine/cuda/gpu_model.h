@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "error.h"
 #include "model.h"
@@ -88,6 +89,8 @@ typedef struct hpt_gpu_options {
   hpt_gpu_amp_t amp; /* precision */
   bool graphs;       /* replay steady-state passes as CUDA graphs */
   float loss_scale;  /* fp16's initial loss scale; 0: 65536 (GradScaler) */
+  bool profile;      /* time every kernel and GEMM (passes then run without
+                        graphs): hpt_gpu_model_profile_write */
 } hpt_gpu_options_t;
 
 typedef struct hpt_gpu_model hpt_gpu_model_t;
@@ -203,6 +206,12 @@ int hpt_gpu_model_debug_set_grad(hpt_gpu_model_t *g, size_t param, size_t elem,
 int hpt_gpu_model_debug_write_grads(hpt_gpu_model_t *g,
                                     const hpt_model_t *model,
                                     hpt_error_t *error);
+
+/* With opts.profile: writes a Markdown table of where the device time
+ * went since the model was made, per kernel and per GEMM shape, sorted by
+ * time, divided by `steps`. Waits for the device. */
+int hpt_gpu_model_profile_write(hpt_gpu_model_t *g, FILE *out, int steps,
+                                hpt_error_t *error);
 
 /* How many CUDA graphs were captured / replayed, for tests and benches. */
 void hpt_gpu_model_graph_stats(const hpt_gpu_model_t *g, long *captured,

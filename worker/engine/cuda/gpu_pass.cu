@@ -347,7 +347,7 @@ static int capture(hpt_gpu_model_t *g, hpt__gpu_graph_t *e, int kind) {
 
 int hpt__gpu_run_pass(hpt_gpu_model_t *g, int kind, hpt_error_t *error) {
   hpt__gpu_graph_t *e =
-      g->opts.graphs && !g->graphs_broken ? slot(g, kind) : NULL;
+      g->opts.graphs && !g->graphs_broken && !g->profile ? slot(g, kind) : NULL;
   if (e && !e->exec && e->seen >= 1)
     (void)capture(g, e, kind);
   if (e && e->exec) {

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <ucontext.h>
 
 #include <map>
@@ -128,6 +129,11 @@ struct CUgraph_st {
 };
 struct CUgraphExec_st {
   std::vector<std::function<void()>> work;
+};
+/* An event holds the host time at which the stream reached it. */
+struct CUevent_st {
+  double seconds;
+  bool recorded;
 };
 struct CUstream_st {
   CUgraph_st *capture;  /* the graph being captured, or NULL */
@@ -543,6 +549,8 @@ static const struct {
      "operation failed due to a previous error during capture"},
     {cudaErrorIllegalState, "cudaErrorIllegalState",
      "the operation is not permitted in this state"},
+    {cudaErrorInvalidResourceHandle, "cudaErrorInvalidResourceHandle",
+     "invalid resource handle"},
     {cudaErrorUnknown, "cudaErrorUnknown", "unknown error"},
 };
 
@@ -790,6 +798,46 @@ cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
 
 cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
   delete exec;
+  return cudaSuccess;
+}
+
+static double host_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+cudaError_t cudaEventCreate(cudaEvent_t *event) {
+  *event = new CUevent_st();
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventDestroy(cudaEvent_t event) {
+  delete event;
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
+  if (event == NULL)
+    return fail(cudaErrorInvalidValue);
+  return hpt_emulation_enqueue(stream, [event]() {
+    event->seconds = host_seconds();
+    event->recorded = true;
+  });
+}
+
+cudaError_t cudaEventSynchronize(cudaEvent_t event) {
+  if (event == NULL)
+    return fail(cudaErrorInvalidValue);
+  return hpt_emulation_device_status() == cudaSuccess ? cudaSuccess
+                                                      : fail(sticky_error);
+}
+
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start,
+                                 cudaEvent_t end) {
+  if (start == NULL || end == NULL || !start->recorded || !end->recorded)
+    return fail(cudaErrorInvalidResourceHandle);
+  *ms = (float)((end->seconds - start->seconds) * 1e3);
   return cudaSuccess;
 }
 

@@ -20,7 +20,8 @@
  *              cuda:0, the path a transformer trial takes): 2 AdamW steps
  *              of 2 accumulated, uneven micro-batches each on tiny-bert,
  *              then evaluation and the weights read back, against the same
- *              run on the CPU, in fp32 and bf16; and a missing device
+ *              run on the CPU, in fp32, bf16 and fp16 (GradScaler); and a
+ *              missing device
  *
  * Measure: max |gpu - cpu| / max |cpu| per tensor. A tensor whose largest
  * CPU gradient is under NOISE_FLOOR (1%) of the model's largest is a sum
@@ -665,6 +666,7 @@ int main(void) {
   profile();
   train_loop(HPT_GPU_AMP_OFF, 1e-4, 0.99);
   train_loop(HPT_GPU_AMP_BF16, 5e-2, 0.9);
+  train_loop(HPT_GPU_AMP_FP16, 2e-2, 0.9);
   printf("%s: %d checks, %d failed\n", failures ? "FAILED" : "passed", checks,
          failures);
   return failures ? 1 : 0;

@@ -7,6 +7,8 @@
  *              with embeddings_project, RoBERTa) on their reference batch,
  *              eval mode, label smoothing on, in fp32, bf16 and fp16; and
  *              MiniLM when models/all-MiniLM-L6-v2 is present
+ *   shapes     the same in fp32 on random batches of lengths 1 to 38 with
+ *              uneven, masked rows: the kernels' edge cases
  *   adamw      two AdamW steps from the CPU's gradients (layer-wise lr
  *              decay, weight decay, clipping active) against
  *              hpt_optimizer_step
@@ -172,11 +174,13 @@ static void gpu_pass(hpt_gpu_model_t *g, const fixture_batch_t *f) {
     die("gpu pass");
 }
 
-/* Logits, loss and every gradient of `dir` in precision amp. */
-static void parity(const char *name, const char *dir, const char *ref,
-                   hpt_gpu_amp_t amp, double tol) {
-  fixture_batch_t f;
-  batch_open(&f, ref);
+/* Logits, loss and every gradient of the model in `dir` on batch f, GPU in
+ * precision amp against the CPU; returns the largest difference. With
+ * quiet, prints nothing when all pass. */
+static double compare(const char *name, const char *dir,
+                      const fixture_batch_t *fp, hpt_gpu_amp_t amp, double tol,
+                      bool quiet) {
+  fixture_batch_t f = *fp;
   hpt_model_t *cpu = NULL, *back = NULL;
   if (hpt_model_load(dir, 1, &cpu, &err) != 0 ||
       hpt_model_load(dir, 1, &back, &err) != 0)
@@ -228,15 +232,74 @@ static void parity(const char *name, const char *dir, const char *ref,
     CHECK(d <= tol, "%s %s grad %s rel diff %g > %g (abs %g)", name,
           hpt_gpu_amp_name(amp), p->name, d, tol, max_abs);
   }
-  printf("parity %-15s %-4s logits %.2e loss %.2e grads %2zu worst %.2e "
-         "(%s), %zu cancelling; tol %.0e\n",
-         name, hpt_gpu_amp_name(amp), d_logits, d_loss, n, worst, worst_name,
-         noise, tol);
+  if (!quiet)
+    printf("parity %-15s %-4s logits %.2e loss %.2e grads %2zu worst %.2e "
+           "(%s), %zu cancelling; tol %.0e\n",
+           name, hpt_gpu_amp_name(amp), d_logits, d_loss, n, worst, worst_name,
+           noise, tol);
   free(logits);
   hpt_gpu_model_destroy(&g);
   hpt_model_destroy(&cpu);
   hpt_model_destroy(&back);
+  return fmax(fmax(d_logits, d_loss), worst);
+}
+
+/* compare() on a fixture's reference batch. */
+static void parity(const char *name, const char *dir, const char *ref,
+                   hpt_gpu_amp_t amp, double tol) {
+  fixture_batch_t f;
+  batch_open(&f, ref);
+  compare(name, dir, &f, amp, tol, false);
   hpt_safetensors_close(&f.st);
+}
+
+/* ---- shapes: the kernels' edges ---------------------------------------- */
+
+/* compare() in fp32 on random batches of every length class the kernels
+ * treat differently: one token, fewer than a warp, one more than a warp,
+ * the longest the position table allows; rows of uneven length (masked
+ * padding, one row of a single real token), random token types. */
+static void shapes(void) {
+  const char *archs[] = {"bert", "distilbert", "electra", "roberta"};
+  const int lengths[] = {1, 3, 17, 33, 38};
+  hpt_rng_t rng;
+  hpt_rng_seed2(&rng, 11, 5);
+  double worst = 0.0;
+  int batches = 0;
+  for (int a = 0; a < 4; a++)
+    for (size_t l = 0; l < sizeof lengths / sizeof lengths[0]; l++) {
+      int B = 3, T = lengths[l];
+      int32_t ids[3 * 38], mask[3 * 38], types[3 * 38], labels[3];
+      for (int b = 0; b < B; b++) {
+        int real = b == 1 ? 1 : 1 + (int)(hpt_rng_uniform(&rng) * T);
+        if (b == 0)
+          real = T;
+        for (int t = 0; t < T; t++) {
+          ids[b * T + t] = 4 + (int)(hpt_rng_uniform(&rng) * 90);
+          mask[b * T + t] = t < real;
+          types[b * T + t] = a == 0 || a == 2 ? t >= T / 2 : 0;
+        }
+        labels[b] = (int)(hpt_rng_uniform(&rng) * 2);
+      }
+      fixture_batch_t f;
+      memset(&f, 0, sizeof f);
+      f.batch.B = B;
+      f.batch.T = T;
+      f.batch.input_ids = ids;
+      f.batch.attention_mask = mask;
+      f.batch.token_type_ids = a == 1 ? NULL : types;
+      f.batch.labels = labels;
+      f.eps = 0.1f;
+      char dir[256], name[64];
+      snprintf(dir, sizeof dir, "tests/fixtures/tiny-%s", archs[a]);
+      snprintf(name, sizeof name, "tiny-%s T=%d", archs[a], T);
+      worst = fmax(
+          worst, compare(name, src_path(dir), &f, HPT_GPU_AMP_OFF, 1e-4, true));
+      batches++;
+    }
+  printf("shapes  tiny-*          %d random batches (T 1..38, uneven rows), "
+         "fp32, worst %.2e (tol 1e-4)\n",
+         batches, worst);
 }
 
 /* ---- AdamW ----------------------------------------------------------- */
@@ -660,6 +723,7 @@ int main(void) {
     printf("parity minilm          skipped: models/all-MiniLM-L6-v2 not "
            "here\n");
   }
+  shapes();
   adamw();
   scaler();
   graphs();

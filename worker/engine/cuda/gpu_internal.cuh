@@ -523,9 +523,12 @@ void hpt__gpu_graphs_drop(hpt_gpu_model_t *g);
 int hpt__gpu_grad_norm(cudaStream_t s, const float *grads, size_t n,
                        hpt__gpu_scalars_t *sc, hpt_error_t *error);
 /* AdamW over the chunk table, clipping and unscaling by sc's norm and
- * scale; skips everything when the norm is not finite. */
-int hpt__gpu_adamw(cudaStream_t s, float *values, float *grads, float *m,
-                   float *v, const hpt__gpu_chunk_t *chunks, int n_chunks,
+ * scale; skips everything when the norm is not finite. With amp bf16 or
+ * fp16 it also writes each new value into the compute copy wc (the same
+ * offsets), so no separate cast pass reads the values again. */
+int hpt__gpu_adamw(hpt_gpu_amp_t amp, cudaStream_t s, float *values, void *wc,
+                   float *grads, float *m, float *v,
+                   const hpt__gpu_chunk_t *chunks, int n_chunks,
                    float lr_factor, float beta1, float beta2, float eps,
                    float max_norm, hpt__gpu_scalars_t *sc, bool fp16,
                    hpt_error_t *error);

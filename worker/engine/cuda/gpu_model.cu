@@ -631,16 +631,14 @@ extern "C" int hpt_gpu_model_step(hpt_gpu_model_t *g, hpt_error_t *error) {
   int rc;
   if ((rc = hpt__gpu_grad_norm(g->stream, g->grads, g->n_dev, g->sc, error)) !=
           0 ||
-      (rc = hpt__gpu_adamw(g->stream, g->values, g->grads, g->m, g->v,
-                           g->chunks, g->n_chunks, (float)schedule(o, g->steps),
-                           (float)o->beta1, (float)o->beta2, (float)o->eps,
+      (rc = hpt__gpu_adamw(g->opts.amp, g->stream, g->values, g->wc, g->grads,
+                           g->m, g->v, g->chunks, g->n_chunks,
+                           (float)schedule(o, g->steps), (float)o->beta1,
+                           (float)o->beta2, (float)o->eps,
                            (float)o->max_grad_norm, g->sc,
                            g->opts.amp == HPT_GPU_AMP_FP16, error)) != 0)
     return rc;
   g->steps++;
-  if (g->opts.amp != HPT_GPU_AMP_OFF)
-    return hpt__gpu_cast(g->opts.amp, g->stream, g->wc, g->values, g->n_dev,
-                         error);
   return 0;
 }
 

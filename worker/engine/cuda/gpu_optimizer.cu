@@ -5,7 +5,8 @@
  *               sc->norm_sq; the parameter arrays are padded between
  *               tensors with zeros, which add nothing
  *   adamw       one launch over the multi-tensor chunk table: each block
- *               takes one chunk of one tensor (its base lr and decay);
+ *               takes one chunk of one tensor (its base lr and decay) and
+ *               writes the new values to the bf16/fp16 compute copy too;
  *               every thread reads the norm and the loss scale, so
  *               clipping and unscaling need no host round trip; when the
  *               norm is not finite the whole launch does nothing
@@ -58,10 +59,12 @@ int hpt__gpu_grad_norm(cudaStream_t s, const float *grads, size_t n,
   return 0;
 }
 
-__global__ void adamw_kernel(float *values, float *grads, float *m, float *v,
-                             const hpt__gpu_chunk_t *chunks, float lr_factor,
-                             float beta1, float beta2, float eps,
-                             float max_norm, const hpt__gpu_scalars_t *sc) {
+template <typename T>
+__global__ void adamw_kernel(float *values, T *wc, float *grads, float *m,
+                             float *v, const hpt__gpu_chunk_t *chunks,
+                             float lr_factor, float beta1, float beta2,
+                             float eps, float max_norm,
+                             const hpt__gpu_scalars_t *sc) {
   double norm = sqrt(sc->norm_sq) / sc->loss_scale; /* unscaled */
   if (!isfinite(norm))
     return; /* skipped step: nothing changes */
@@ -88,7 +91,10 @@ __global__ void adamw_kernel(float *values, float *grads, float *m, float *v,
     float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
     m[i] = mi;
     v[i] = vi;
-    values[i] = p - step_size * mi / (sqrtf(vi) / bc2_sqrt + eps);
+    float value = p - step_size * mi / (sqrtf(vi) / bc2_sqrt + eps);
+    values[i] = value;
+    if (wc)
+      st(wc + i, value);
   }
 }
 
@@ -112,13 +118,17 @@ __global__ void finish_kernel(hpt__gpu_scalars_t *sc, bool fp16) {
   }
 }
 
-int hpt__gpu_adamw(cudaStream_t s, float *values, float *grads, float *m,
-                   float *v, const hpt__gpu_chunk_t *chunks, int n_chunks,
+int hpt__gpu_adamw(hpt_gpu_amp_t amp, cudaStream_t s, float *values, void *wc,
+                   float *grads, float *m, float *v,
+                   const hpt__gpu_chunk_t *chunks, int n_chunks,
                    float lr_factor, float beta1, float beta2, float eps,
                    float max_norm, hpt__gpu_scalars_t *sc, bool fp16,
                    hpt_error_t *error) {
-  HPT_GPU_LAUNCH(adamw_kernel, (unsigned)n_chunks, 256, 0, s)
-  (values, grads, m, v, chunks, lr_factor, beta1, beta2, eps, max_norm, sc);
+  /* fp32: the values are the compute weights, nothing to copy */
+  HPT_GPU_DISPATCH(
+      amp, (HPT_GPU_LAUNCH(adamw_kernel<T>, (unsigned)n_chunks, 256, 0, s)(
+               values, amp == HPT_GPU_AMP_OFF ? NULL : (T *)wc, grads, m, v,
+               chunks, lr_factor, beta1, beta2, eps, max_norm, sc)));
   HPT_LAUNCH_CHECK(error, "adamw");
   HPT_GPU_LAUNCH(finish_kernel, 1, 1, 0, s)(sc, fp16);
   HPT_LAUNCH_CHECK(error, "adamw_finish");

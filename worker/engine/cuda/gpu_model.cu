@@ -526,13 +526,21 @@ extern "C" int hpt_gpu_model_take_loss_sum(hpt_gpu_model_t *g, double *sum,
   return hpt__gpu_reset_loss_sum(g->stream, g->sc, error);
 }
 
-extern "C" int hpt_gpu_model_read_params(hpt_gpu_model_t *g, hpt_model_t *model,
-                                         bool values, hpt_error_t *error) {
+/* For copies between g and its host twin `model`: checks that model has
+ * g's tensors, waits for the device and reads its scalars (the loss scale
+ * that gradients carry). */
+static int host_twin_scalars(hpt_gpu_model_t *g, const hpt_model_t *model,
+                             hpt__gpu_scalars_t *sc, hpt_error_t *error) {
   if (model->n_params != g->n_params)
     return HPT_ERR(error, HPT_EINVAL, "gpu: model has %zu tensors, not %zu",
                    model->n_params, g->n_params);
+  return read_scalars(g, sc, error);
+}
+
+extern "C" int hpt_gpu_model_read_params(hpt_gpu_model_t *g, hpt_model_t *model,
+                                         bool values, hpt_error_t *error) {
   hpt__gpu_scalars_t sc;
-  int rc = read_scalars(g, &sc, error);
+  int rc = host_twin_scalars(g, model, &sc, error);
   if (rc != 0)
     return rc;
   float *host = values ? model->values : model->grads;
@@ -677,11 +685,8 @@ extern "C" int hpt_gpu_model_debug_set_grad(hpt_gpu_model_t *g, size_t param,
 extern "C" int hpt_gpu_model_debug_write_grads(hpt_gpu_model_t *g,
                                                const hpt_model_t *model,
                                                hpt_error_t *error) {
-  if (model->n_params != g->n_params)
-    return HPT_ERR(error, HPT_EINVAL, "gpu: model has %zu tensors, not %zu",
-                   model->n_params, g->n_params);
   hpt__gpu_scalars_t sc;
-  int rc = read_scalars(g, &sc, error);
+  int rc = host_twin_scalars(g, model, &sc, error);
   if (rc != 0)
     return rc;
   float *scaled = (float *)malloc(model->n_floats * sizeof(float));

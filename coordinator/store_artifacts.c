@@ -142,9 +142,11 @@ typedef int (*artifact_sink_fn)(void *context, const uint8_t *bytes, size_t n,
                                 uint64_t expected, hpt_error_t *error);
 
 /* Reads artifact `name` of trial `trial_id` in chunks into `sink`, in one
- * transaction, and checks its size and SHA-256 against the row. */
+ * transaction, and checks its size and SHA-256 against the row; with
+ * `listed_sha256` (may be NULL), the row's SHA-256 must also be that one. */
 static int read_once(hpt_store_t *store, int64_t trial_id, const char *name,
-                     artifact_sink_fn sink, void *context, hpt_error_t *error) {
+                     const char *listed_sha256, artifact_sink_fn sink,
+                     void *context, hpt_error_t *error) {
   char id[24];
   snprintf(id, sizeof id, "%" PRId64, trial_id);
   const char *params[] = {id, name};
@@ -166,6 +168,14 @@ static int read_once(hpt_store_t *store, int64_t trial_id, const char *name,
                  "trial (id %s) kept no artifact '%s': it was not sent or "
                  "not kept",
                  id, name);
+    goto out;
+  }
+  if (listed_sha256 != NULL &&
+      strcmp(listed_sha256, PQgetvalue(result, 0, 2)) != 0) {
+    rc = HPT_ERR(error, HPT_EINVAL,
+                 "artifact '%s' of trial %s changed while it was exported "
+                 "(is the study still running?)",
+                 name, id);
     goto out;
   }
   Oid object = (Oid)strtoul(PQgetvalue(result, 0, 0), NULL, 10);
@@ -240,8 +250,8 @@ int hpt_store_artifact_get(hpt_store_t *store, int64_t trial_id,
   *length = 0;
   memory_sink_t memory = {0};
   int rc;
-  while ((rc = read_once(store, trial_id, name, to_memory, &memory, error)) ==
-             HPT_EDB &&
+  while ((rc = read_once(store, trial_id, name, NULL, to_memory, &memory,
+                         error)) == HPT_EDB &&
          hpt__store_recover(store, error)) {
     free(memory.bytes);
     memory = (memory_sink_t){0};
@@ -307,7 +317,7 @@ static int save_once(hpt_store_t *store, int64_t trial_id, const char *name,
   file_sink_t file = {fopen(path, "wb"), path};
   if (file.out == NULL)
     return HPT_ERR(error, HPT_EIO, "%s: cannot create", path);
-  int rc = read_once(store, trial_id, name, to_file, &file, error);
+  int rc = read_once(store, trial_id, name, NULL, to_file, &file, error);
   if (fclose(file.out) != 0 && rc == HPT_OK)
     rc = HPT_ERR(error, HPT_EIO, "%s: write failed", path);
   if (rc != HPT_OK)
@@ -320,6 +330,44 @@ int hpt_store_artifact_save(hpt_store_t *store, int64_t trial_id,
                             hpt_error_t *error) {
   HPT__STORE_RETRYING(store, error,
                       save_once(store, trial_id, name, path, error));
+}
+
+static int export_once(hpt_store_t *store, const char *study, int number,
+                       const char *name, const char *sha256_hex, FILE *out,
+                       const char *label, hpt_error_t *error) {
+  char num[16];
+  snprintf(num, sizeof num, "%d", number);
+  const char *params[] = {study, num};
+  PGresult *result = NULL;
+  int rc = hpt__store_exec(store,
+                           "SELECT t.id FROM trials t JOIN studies s ON"
+                           " s.id = t.study_id WHERE s.name = $1 AND"
+                           " t.number = $2",
+                           2, params, &result, error);
+  if (rc != HPT_OK)
+    return rc;
+  if (PQntuples(result) == 0) {
+    PQclear(result);
+    return HPT_ERR(error, HPT_ENOTFOUND, "study '%s' has no trial %d", study,
+                   number);
+  }
+  int64_t trial_id = strtoll(PQgetvalue(result, 0, 0), NULL, 10);
+  PQclear(result);
+  /* A retry after an outage starts the file again. */
+  if (fflush(out) != 0 || fseek(out, 0, SEEK_SET) != 0 ||
+      ftruncate(fileno(out), 0) != 0)
+    return HPT_ERR(error, HPT_EIO, "%s: write failed", label);
+  file_sink_t file = {out, label};
+  return read_once(store, trial_id, name, sha256_hex, to_file, &file, error);
+}
+
+int hpt_store_artifact_export(hpt_store_t *store, const char *study_name,
+                              int number, const char *name,
+                              const char *sha256_hex, FILE *out,
+                              const char *label, hpt_error_t *error) {
+  HPT__STORE_RETRYING(store, error,
+                      export_once(store, study_name, number, name, sha256_hex,
+                                  out, label, error));
 }
 
 int hpt_store_artifacts_prune(hpt_store_t *store, int64_t study_id, int keep,

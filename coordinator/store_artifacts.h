@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "store.h"
 
@@ -64,6 +65,20 @@ int hpt_store_artifact_names(hpt_store_t *store, int64_t trial_id,
 int hpt_store_artifact_save(hpt_store_t *store, int64_t trial_id,
                             const char *name, const char *path,
                             hpt_error_t *error);
+
+/* Writes artifact `name` of trial `number` of study `study_name` to `out`
+ * (a file opened for writing, emptied first), streamed and sha256-checked
+ * as hpt_store_artifact_save does, for `hpt study export --artifacts`:
+ * the stored SHA-256 must also be `sha256_hex`, the one the export's
+ * document lists (HPT_EINVAL "... changed while it was exported"
+ * otherwise). `label` (the final path) names the file in errors. The
+ * caller owns `out` and removes the file on failure. HPT_ENOTFOUND (no
+ * such trial or artifact), HPT_EPARSE ("... sha256 mismatch"), HPT_EIO,
+ * HPT_EDB. */
+int hpt_store_artifact_export(hpt_store_t *store, const char *study_name,
+                              int number, const char *name,
+                              const char *sha256_hex, FILE *out,
+                              const char *label, hpt_error_t *error);
 
 /* Keeps the artifacts of the best `keep` COMPLETE trials of the study (by
  * its direction) and deletes every other trial's. */

@@ -5,9 +5,13 @@
  */
 #include "store_transfer.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq/libpq-fs.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sha256.h"
 #include "store_internal.h"
 
 /* ---- export -------------------------------------------------------------- */
@@ -29,24 +33,34 @@ static const char study_json_sql[] =
     "  ORDER BY p.position) FROM study_params p WHERE p.study_id = s.id),"
     " '[]'))::text FROM studies s WHERE s.name = $1";
 
-static const char trials_json_sql[] =
-    "SELECT json_build_object('number', t.number, 'state', t.state,"
-    " 'value', t.value,"
-    " 'params', COALESCE((SELECT json_object_agg(p.name, p.value_json"
-    "  ORDER BY p.name) FROM trial_params p WHERE p.trial_id = t.id), '{}'),"
-    " 'params_internal', COALESCE((SELECT json_object_agg(p.name, p.value"
-    "  ORDER BY p.name) FROM trial_params p WHERE p.trial_id = t.id), '{}'),"
-    " 'intermediate_values', COALESCE((SELECT json_agg(json_build_object("
-    "  'step', v.step, 'value', v.value, 'reported_at', v.reported_at)"
-    "  ORDER BY v.step) FROM trial_intermediate_values v"
-    "  WHERE v.trial_id = t.id), '[]'),"
-    " 'metrics', COALESCE((SELECT json_object_agg(m.name, m.value"
-    "  ORDER BY m.name) FROM trial_metrics m WHERE m.trial_id = t.id), '{}'),"
-    " 'worker', t.worker_id, 'created_at', t.created_at,"
-    " 'started_at', t.started_at, 'finished_at', t.finished_at,"
-    " 'heartbeat_at', t.heartbeat_at, 'duration_s', t.duration_s,"
-    " 'fail_reason', t.fail_reason)::text"
-    " FROM trials t WHERE t.study_id = $1 ORDER BY t.number";
+/* One trial's object; TRIALS_JSON_TAIL closes it. With --artifacts the
+ * export adds the trial's artifacts before the tail. */
+#define TRIALS_JSON_HEAD                                                       \
+  "SELECT json_build_object('number', t.number, 'state', t.state,"             \
+  " 'value', t.value,"                                                         \
+  " 'params', COALESCE((SELECT json_object_agg(p.name, p.value_json"           \
+  "  ORDER BY p.name) FROM trial_params p WHERE p.trial_id = t.id), '{}'),"    \
+  " 'params_internal', COALESCE((SELECT json_object_agg(p.name, p.value"       \
+  "  ORDER BY p.name) FROM trial_params p WHERE p.trial_id = t.id), '{}'),"    \
+  " 'intermediate_values', COALESCE((SELECT json_agg(json_build_object("       \
+  "  'step', v.step, 'value', v.value, 'reported_at', v.reported_at)"          \
+  "  ORDER BY v.step) FROM trial_intermediate_values v"                        \
+  "  WHERE v.trial_id = t.id), '[]'),"                                         \
+  " 'metrics', COALESCE((SELECT json_object_agg(m.name, m.value"               \
+  "  ORDER BY m.name) FROM trial_metrics m WHERE m.trial_id = t.id), '{}'),"   \
+  " 'worker', t.worker_id, 'created_at', t.created_at,"                        \
+  " 'started_at', t.started_at, 'finished_at', t.finished_at,"                 \
+  " 'heartbeat_at', t.heartbeat_at, 'duration_s', t.duration_s,"               \
+  " 'fail_reason', t.fail_reason"
+#define TRIALS_JSON_TAIL                                                       \
+  ")::text FROM trials t WHERE t.study_id = $1 ORDER BY t.number"
+
+static const char trials_json_sql[] = TRIALS_JSON_HEAD TRIALS_JSON_TAIL;
+
+static const char trials_json_artifacts_sql[] = TRIALS_JSON_HEAD
+    ", 'artifacts', COALESCE((SELECT json_agg(json_build_object("
+    "  'name', a.name, 'size', a.bytes, 'sha256', a.sha256) ORDER BY a.name)"
+    "  FROM trial_artifacts a WHERE a.trial_id = t.id), '[]')" TRIALS_JSON_TAIL;
 
 /* The columns of `hpt trials --format csv` first, in its order. */
 static const char trials_csv_sql[] =
@@ -154,7 +168,8 @@ static void write_csv(PGresult *trials, const PGresult *names,
 }
 
 int hpt_store_study_export(hpt_store_t *store, const char *study_name,
-                           hpt_format_t format, FILE *out, hpt_error_t *error) {
+                           hpt_format_t format, bool artifacts, FILE *out,
+                           hpt_error_t *error) {
   const char *params[] = {study_name};
   PGresult *study = NULL, *trials = NULL, *names = NULL, *values = NULL;
   int rc = hpt__store_exec(store, study_json_sql, 1, params, &study, error);
@@ -166,7 +181,9 @@ int hpt_store_study_export(hpt_store_t *store, const char *study_name,
   }
   const char *id[] = {PQgetvalue(study, 0, 0)};
   if (format == HPT_FORMAT_JSON) {
-    rc = hpt__store_exec(store, trials_json_sql, 1, id, &trials, error);
+    rc = hpt__store_exec(
+        store, artifacts ? trials_json_artifacts_sql : trials_json_sql, 1, id,
+        &trials, error);
     if (rc == HPT_OK)
       write_json(study, trials, out);
   } else {
@@ -250,8 +267,105 @@ static const char *const import_what[] = {
     "study.params", "trials", "trials[].params", "trials[].intermediate_values",
     "trials[].metrics"};
 
+#define CHUNK (256 * 1024)
+
+/* Streams artifact `a`'s file into a new large object and records it for
+ * trial a->number of study `study_id`, inside the import's transaction: its
+ * rollback also removes the object, so a failure here leaves nothing. */
+static int import_artifact(hpt_store_t *store, const char *study_id,
+                           const hpt_store_import_artifact_t *a,
+                           hpt_error_t *error) {
+  hpt_sha256_ctx_t *hash = hpt_sha256_new();
+  char *buffer = malloc(CHUNK);
+  FILE *in = NULL;
+  int fd = -1, rc = HPT_OK;
+  if (hash == NULL || buffer == NULL) {
+    rc = HPT_ERR(error, HPT_ENOMEM, "out of memory");
+    goto out;
+  }
+  if ((in = fopen(a->path, "rb")) == NULL) {
+    rc = HPT_ERR(error, HPT_EIO, "%s: %s", a->path, strerror(errno));
+    goto out;
+  }
+  Oid object = lo_creat(store->conn, INV_READ | INV_WRITE);
+  if (object == InvalidOid ||
+      (fd = lo_open(store->conn, object, INV_WRITE)) < 0) {
+    rc = HPT_ERR(error, HPT_EDB, "cannot create a large object for %s: %s",
+                 a->path, PQerrorMessage(store->conn));
+    goto out;
+  }
+  uint64_t got = 0;
+  for (size_t n; (n = fread(buffer, 1, CHUNK, in)) > 0;) {
+    got += n;
+    if (got > a->bytes) /* no need to read on: it cannot match */
+      break;
+    hpt_sha256_update(hash, buffer, n);
+    if (lo_write(store->conn, fd, buffer, n) != (int)n) {
+      rc = HPT_ERR(error, HPT_EDB, "cannot write %s into a large object: %s",
+                   a->path, PQerrorMessage(store->conn));
+      goto out;
+    }
+  }
+  if (ferror(in)) {
+    rc = HPT_ERR(error, HPT_EIO, "%s: cannot read", a->path);
+    goto out;
+  }
+  if (got > a->bytes) {
+    rc = HPT_ERR(error, HPT_EPARSE,
+                 "%s: larger than the %" PRIu64 " bytes the document lists",
+                 a->path, a->bytes);
+    goto out;
+  }
+  if (got < a->bytes) {
+    rc = HPT_ERR(error, HPT_EPARSE,
+                 "%s: %" PRIu64 " bytes, the document lists %" PRIu64, a->path,
+                 got, a->bytes);
+    goto out;
+  }
+  uint8_t digest[HPT_SHA256_BYTES];
+  char hex[HPT_SHA256_HEX];
+  hpt_sha256_final(hash, digest);
+  hpt_sha256_hex(digest, hex);
+  if (strcmp(hex, a->sha256_hex) != 0) {
+    rc = HPT_ERR(error, HPT_EPARSE,
+                 "%s: sha256 mismatch: the document lists %s, the file has %s",
+                 a->path, a->sha256_hex, hex);
+    goto out;
+  }
+  char number[16], oid_text[16], bytes_text[24];
+  snprintf(number, sizeof number, "%d", a->number);
+  snprintf(oid_text, sizeof oid_text, "%u", (unsigned)object);
+  snprintf(bytes_text, sizeof bytes_text, "%" PRIu64, a->bytes);
+  const char *params[] = {study_id, number,     a->name,
+                          oid_text, bytes_text, a->sha256_hex};
+  PGresult *result = NULL;
+  rc = hpt__store_exec(store,
+                       "INSERT INTO trial_artifacts (trial_id, name, object,"
+                       " bytes, sha256) SELECT id, $3, $4::oid, $5, $6 FROM"
+                       " trials WHERE study_id = $1 AND number = $2",
+                       6, params, &result, error);
+  if (rc == HPT_EEXIST)
+    rc =
+        HPT_ERR(error, HPT_EINVAL, "trials: trial %d lists artifact '%s' twice",
+                a->number, a->name);
+  else if (rc == HPT_OK && strcmp(PQcmdTuples(result), "1") != 0)
+    rc = HPT_ERR(error, HPT_EINVAL, "trials: no trial %d for artifact '%s'",
+                 a->number, a->name);
+  PQclear(result);
+out:
+  if (fd >= 0)
+    lo_close(store->conn, fd);
+  if (in != NULL)
+    fclose(in);
+  free(buffer);
+  hpt_sha256_destroy(&hash);
+  return rc;
+}
+
 int hpt_store_study_import(hpt_store_t *store, const char *document,
-                           const char *name, int *n_trials,
+                           const char *name,
+                           const hpt_store_import_artifact_t *artifacts,
+                           size_t n_artifacts, int *n_trials,
                            hpt_error_t *error) {
   if (n_trials != NULL)
     *n_trials = 0;
@@ -310,6 +424,9 @@ int hpt_store_study_import(hpt_store_t *store, const char *document,
       *n_trials = atoi(PQcmdTuples(inserted));
     PQclear(inserted);
   }
+  for (size_t i = 0; i < n_artifacts; i++)
+    if ((rc = import_artifact(store, id[0], &artifacts[i], error)) != HPT_OK)
+      goto rollback;
   rc = hpt__store_commit(store, error);
   if (rc == HPT_OK)
     goto out;

@@ -21,7 +21,8 @@ static const char study_usage[] =
     "       hpt study best NAME\n"
     "       hpt study stop|resume|delete NAME\n"
     "       hpt study export NAME [--format json|csv] [--output FILE]\n"
-    "       hpt study import FILE [--name NEW]\n"
+    "                            [--artifacts DIR]\n"
+    "       hpt study import FILE [--name NEW] [--artifacts DIR]\n"
     "\n"
     "  create  check a study spec and store it (nothing is stored if any\n"
     "          part of the spec is wrong, or the name exists); --name\n"
@@ -31,7 +32,10 @@ static const char study_usage[] =
     "  best    the best trial: number, value, params (JSON)\n"
     "  stop    drain: running trials finish, no new ones start\n"
     "  resume  start trials again after stop\n"
-    "  delete  remove the study and all its trials\n";
+    "  delete  remove the study and all its trials\n"
+    "  export  write the study and its trials as JSON (or CSV), with\n"
+    "          --artifacts its kept models too (see hpt study export --help)\n"
+    "  import  create a study from an export (see hpt study import --help)\n";
 
 /* Checks every part of the spec that can be checked without a database. */
 static int check_spec(hpt_spec_t *spec, hpt_error_t *error) {

@@ -807,6 +807,10 @@ int hpt_worker_run(const hpt_worker_config_t *config, hpt_error_t *error) {
           config->connect, config->device,
           config->curve != NULL ? "curve" : "plain");
   send_hello(s);
+  /* A send may leave ZeroMQ's pending commands unprocessed and ZMQ_FD
+   * quiet (zmq_watch.h): outside a loop callback nothing drains after it,
+   * so without this the Welcome would wait for the first heartbeat tick. */
+  hpt_zmq_watch_drain(&s->watch);
   uv_run(&loop, UV_RUN_DEFAULT);
   rc = s->result;
   {

@@ -3,7 +3,9 @@
  * in train.c step for step, on the same batches (train_data.c) with the
  * same schedule and the same per-epoch bookkeeping (hpt__train_epoch_end):
  *
- *   copy the model to the device; reserve for the largest batch; AdamW
+ *   copy the model to the device; reserve for the largest batch (or
+ *     evaluate in training-sized batches when a larger one does not fit);
+ *     AdamW
  *   for each epoch:
  *     plan the epoch's micro-batches (augmenting first when asked)
  *     for each optimizer step: zero grad; for each micro-batch: forward
@@ -38,11 +40,12 @@ static int on_device(int rc, const hpt__train_t *t, hpt_error_t *error) {
 }
 
 /* Accuracy and mean cross-entropy (no dropout, no smoothing) on the
- * validation set, batch by batch as the CPU loop's evaluate; logits is
- * host storage for (eval_batch_size, K) floats. */
-static int evaluate(hpt__train_t *t, hpt_gpu_model_t *g, float *logits,
-                    double *accuracy, double *loss, hpt_error_t *error) {
-  size_t n = t->va.n, EB = (size_t)t->o->eval_batch_size, correct = 0;
+ * validation set, in batches of EB rows as the CPU loop's evaluate;
+ * logits is host storage for (EB, K) floats. */
+static int evaluate(hpt__train_t *t, hpt_gpu_model_t *g, size_t EB,
+                    float *logits, double *accuracy, double *loss,
+                    hpt_error_t *error) {
+  size_t n = t->va.n, correct = 0;
   double loss_sum = 0.0;
   int rc = 0;
   for (size_t from = 0; from < n; from += EB) {
@@ -88,27 +91,35 @@ int hpt__train_loop_gpu(hpt__train_t *t, hpt_train_epoch_fn on_epoch,
                         hpt_error_t *error) {
   const hpt_train_options_t *o = t->o;
   hpt_gpu_model_t *g = NULL;
-  float *logits = NULL; /* (eval_batch_size, K): one evaluation batch */
+  float *logits = NULL; /* (eval_B, K): one evaluation batch */
   int rc;
 
   /* The device copy: weights, optimizer state, activations for the
    * largest batch (training or evaluation, longest sequence; with
-   * augmentation the longest is not known yet, so max_length). */
+   * augmentation the longest is not known yet, so max_length). An
+   * evaluation batch larger than the training batch is a convenience:
+   * when the device cannot hold it, evaluation goes in batches of the
+   * training size instead, so that what must fit is batch_size, the one
+   * the study chose, and an out-of-memory message is about it. */
   hpt_gpu_options_t go = {.device = t->device, .amp = o->amp, .graphs = true};
-  int max_B =
-      o->batch_size > o->eval_batch_size ? o->batch_size : o->eval_batch_size;
+  int eval_B = o->eval_batch_size;
   size_t max_T =
       o->augment != NULL || t->longest == 0 ? t->max_length : t->longest;
   if ((rc = on_device(hpt_gpu_model_new(t->model, &go, &g, error), t, error)) !=
       0)
     goto out;
   hpt_gpu_model_set_dropout(g, o->dropout);
-  if ((rc = on_device(hpt_gpu_model_reserve(g, max_B, (int)max_T, error), t,
-                      error)) != 0 ||
+  rc = hpt_gpu_model_reserve(g, o->batch_size > eval_B ? o->batch_size : eval_B,
+                             (int)max_T, error);
+  if (rc == HPT_ENOMEM && eval_B > o->batch_size) {
+    eval_B = o->batch_size;
+    rc = hpt_gpu_model_reserve(g, o->batch_size, (int)max_T, error);
+  }
+  if ((rc = on_device(rc, t, error)) != 0 ||
       (rc = on_device(hpt_gpu_model_optimizer_init(g, &t->optimizer, error), t,
                       error)) != 0)
     goto out;
-  logits = malloc((size_t)o->eval_batch_size * t->K * sizeof *logits);
+  logits = malloc((size_t)eval_B * t->K * sizeof *logits);
   if (logits == NULL) {
     rc = HPT_ERR(error, HPT_ENOMEM, "train: out of memory");
     goto out;
@@ -163,7 +174,8 @@ int hpt__train_loop_gpu(hpt__train_t *t, hpt_train_epoch_fn on_epoch,
       goto out;
 
     double val_acc = 0.0, val_loss = 0.0;
-    if ((rc = evaluate(t, g, logits, &val_acc, &val_loss, error)) != 0)
+    if ((rc = evaluate(t, g, (size_t)eval_B, logits, &val_acc, &val_loss,
+                       error)) != 0)
       goto out;
     bool improved = false;
     bool stop = hpt__train_epoch_end(t, epoch, val_acc, val_loss, on_epoch,

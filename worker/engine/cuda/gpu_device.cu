@@ -7,8 +7,6 @@
 
 #include "gpu_internal.cuh"
 
-#define GIB(x) ((double)(x) / (1024.0 * 1024.0 * 1024.0))
-
 int hpt__gpu_cuda_error(hpt_error_t *error, cudaError_t status,
                         const char *what, const char *file, int line) {
   (void)cudaGetLastError(); /* clear it unless sticky */
@@ -38,11 +36,15 @@ int hpt__gpu_alloc(hpt_gpu_model_t *g, void **ptr, size_t bytes,
     size_t free_b = 0, total_b = 0;
     cudaMemGetInfo(&free_b, &total_b);
     *ptr = NULL;
+    char asked[HPT__GPU_SIZE_TEXT], free_t[HPT__GPU_SIZE_TEXT],
+        total_t[HPT__GPU_SIZE_TEXT], held[HPT__GPU_SIZE_TEXT];
     return HPT_ERR(error, HPT_ENOMEM,
-                   "gpu: out of device memory for %s: %.2f GiB asked, %.2f "
-                   "GiB free of %.2f GiB (this model already holds %.2f GiB)",
-                   what, GIB(bytes), GIB(free_b), GIB(total_b),
-                   GIB(g->bytes_now));
+                   "gpu: out of device memory for %s: %s asked, %s free of "
+                   "%s (this model already holds %s)",
+                   what, hpt__gpu_size_text(bytes, asked),
+                   hpt__gpu_size_text(free_b, free_t),
+                   hpt__gpu_size_text(total_b, total_t),
+                   hpt__gpu_size_text(g->bytes_now, held));
   }
   if (s != cudaSuccess) {
     *ptr = NULL;
@@ -58,6 +60,16 @@ int hpt__gpu_alloc(hpt_gpu_model_t *g, void **ptr, size_t bytes,
   if (g->bytes_now > g->bytes_peak)
     g->bytes_peak = g->bytes_now;
   return 0;
+}
+
+const char *hpt__gpu_size_text(size_t bytes, char *text) {
+  double gib = (double)bytes / (1024.0 * 1024.0 * 1024.0);
+  if (gib >= 1.0)
+    snprintf(text, HPT__GPU_SIZE_TEXT, "%.2f GiB", gib);
+  else
+    snprintf(text, HPT__GPU_SIZE_TEXT, "%.1f MiB",
+             (double)bytes / (1024.0 * 1024.0));
+  return text;
 }
 
 void hpt__gpu_free(hpt_gpu_model_t *g, void **ptr, size_t bytes) {

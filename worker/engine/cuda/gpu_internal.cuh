@@ -339,6 +339,13 @@ int hpt__gpu_alloc(hpt_gpu_model_t *g, void **ptr, size_t bytes,
                    const char *what, hpt_error_t *error);
 void hpt__gpu_free(hpt_gpu_model_t *g, void **ptr, size_t bytes);
 
+/* A device memory size for messages, in `text` (HPT__GPU_SIZE_TEXT bytes):
+ * "1.25 GiB", or "12.3 MiB" below 1 GiB, where GiB with two decimals
+ * would read "0.00" for a small model or an almost full device. Returns
+ * text. Cannot fail. */
+#define HPT__GPU_SIZE_TEXT 32
+const char *hpt__gpu_size_text(size_t bytes, char *text);
+
 /* ---- GEMM (gpu_gemm.cu) --------------------------------------------------
  * Column-major cuBLASLt underneath; these wrappers speak row-major as
  * layers_cpu.h does. Types: a_type for A and B, c_type for C and D,

@@ -17,7 +17,6 @@
 
 #define PAD_FLOATS 64
 #define CHUNK_FLOATS 16384 /* per block of the AdamW launch */
-#define GIB(x) ((double)(x) / (1024.0 * 1024.0 * 1024.0))
 
 /* ---- parameter layout ---------------------------------------------------- */
 
@@ -349,13 +348,15 @@ extern "C" int hpt_gpu_model_reserve(hpt_gpu_model_t *g, int max_B, int max_T,
     cursor_t one = {NULL, 0};
     layout(g, 1, max_T, &one);
     long fit = (long)((double)free_b * 0.9 / (double)one.used);
+    char need_t[HPT__GPU_SIZE_TEXT], free_t[HPT__GPU_SIZE_TEXT],
+        total_t[HPT__GPU_SIZE_TEXT];
     return HPT_ERR(error, HPT_ENOMEM,
-                   "gpu: batch %d x %d tokens needs %.2f GiB of activations "
-                   "but only %.2f GiB of %.2f GiB are free; at %d tokens "
-                   "about %ld sequences would fit (lower batch_size or "
-                   "max_length)",
-                   max_B, max_T, GIB(need), GIB(free_b), GIB(total_b), max_T,
-                   fit);
+                   "gpu: batch %d x %d tokens needs %s of activations but "
+                   "only %s of %s are free; at %d tokens about %ld sequences "
+                   "would fit (lower batch_size or max_length)",
+                   max_B, max_T, hpt__gpu_size_text(need, need_t),
+                   hpt__gpu_size_text(free_b, free_t),
+                   hpt__gpu_size_text(total_b, total_t), max_T, fit);
   }
   int rc;
   size_t nb = (size_t)max_B * max_T * sizeof(int32_t);

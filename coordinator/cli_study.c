@@ -207,7 +207,8 @@ int hpt_cli_workers(hpt_cli_t *cli, int argc, char **argv) {
   if (argc > 1)
     return hpt_cli_usage("usage: hpt workers\nLists the workers this database "
                          "has seen: host, devices, current trial, last "
-                         "heartbeat.\n",
+                         "heartbeat, and why a worker left (its GPU was "
+                         "lost).\n",
                          hpt_cli_is_help(argv[1]));
   return hpt_cli_with_store(cli, print_workers, NULL);
 }

@@ -150,7 +150,8 @@ static void dispatch_pending(hpt_dispatcher_t *d) {
   bool changed = false;
   for (size_t i = 0; i < d->n_workers; i++) {
     hpt__worker_t *w = &d->workers[i];
-    if (!w->in_use || !w->introduced || w->study != NULL || w->busy_elsewhere)
+    if (!w->in_use || !w->introduced || w->study != NULL || w->busy_elsewhere ||
+        w->leaving)
       continue;
     hpt_study_t *study = next_study_for(d, w);
     if (study == NULL || w->idle_since_ns == 0) {
@@ -239,6 +240,7 @@ static void handle_hello(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
     return;
   }
   w->idle_since_ns = uv_hrtime(); /* matters only if it is idle */
+  w->leaving = false; /* a new session: whatever made it leave is over */
   bool same_trial = w->study != NULL &&
                     hpt_study_id(w->study) == hello->current_study_id &&
                     w->number == hello->current_number;
@@ -256,15 +258,20 @@ static void handle_hello(hpt_dispatcher_t *d, const hpt_wire_peer_t *peer,
             "late\"",
             w->id, (long long)hello->current_study_id, hello->current_number);
   }
-  char devices[512] = "";
+  char devices[512] = "", tags[HPT__MAX_TAGS * 50] = "";
   size_t used = 0;
   for (size_t i = 0; i < hello->n_devices && used < sizeof devices; i++)
     used += (size_t)snprintf(devices + used, sizeof devices - used, "%s%s",
                              i ? ", " : "", hello->devices[i]);
+  used = 0;
+  for (size_t i = 0; i < w->n_tags && used < sizeof tags; i++)
+    used += (size_t)snprintf(tags + used, sizeof tags - used, "%s%s",
+                             i ? ", " : "", w->tags[i]);
   hpt_error_t error;
   if (d->config.store != NULL &&
       hpt_store_worker_upsert(d->config.store, w->id, w->hostname, devices,
-                              (int)hello->protocol_version, &error) < 0)
+                              (int)hello->protocol_version, w->memory_gb, tags,
+                              &error) < 0)
     hpt_log(HPT_LOG_ERROR, "worker_record_failed", "worker=%s error=\"%s\"",
             w->id, error.message);
   hpt_log(HPT_LOG_INFO, "worker_joined",
@@ -358,6 +365,8 @@ static void finish_trial(hpt_dispatcher_t *d, hpt__worker_t *w,
             outcome->duration_s, w->id);
   w->study = NULL;
   w->number = -1;
+  if (w->leaving) /* its last trial: nothing more will come from it */
+    hpt__worker_drop(d, w, "worker left");
   notify_change(d);
 }
 
@@ -417,6 +426,31 @@ static void handle_artifact(hpt_dispatcher_t *d, hpt__worker_t *w,
       w->number != chunk->number)
     return; /* late: the trial was failed or retried meanwhile */
   hpt_artifact_receive_chunk(&w->artifact, d->config.store, w->id, chunk);
+}
+
+/* Records that worker `id` leaves, for `reason` (WorkerLeaving): one log
+ * line and its row in `workers`. */
+static void record_leaving(hpt_dispatcher_t *d, const char *id,
+                           const char *reason) {
+  hpt_log(HPT_LOG_WARN, "worker_left", "worker=%s reason=\"%s\"", id, reason);
+  hpt_error_t error;
+  if (d->config.store != NULL &&
+      hpt_store_worker_left(d->config.store, id, reason, &error) < 0)
+    hpt_log(HPT_LOG_ERROR, "worker_record_failed", "worker=%s error=\"%s\"", id,
+            error.message);
+}
+
+/* The worker takes no more trials and is about to exit: nothing more is
+ * assigned to it. Its current trial's result follows this message (the
+ * worker sends them in that order); once that has been applied
+ * (finish_trial), or at once when it is idle, the worker is forgotten. */
+static void handle_leaving(hpt_dispatcher_t *d, hpt__worker_t *w,
+                           const Hpt__WorkerLeaving *leaving) {
+  record_leaving(d, w->id, leaving->reason);
+  w->leaving = true;
+  if (w->study == NULL)
+    hpt__worker_drop(d, w, "worker left");
+  notify_change(d);
 }
 
 static void handle_heartbeat(hpt_dispatcher_t *d, hpt__worker_t *w,
@@ -533,6 +567,13 @@ static void on_readable(hpt_zmq_watch_t *watch) {
     goto out;
   }
   hpt__worker_t *w = hpt__worker_find(d, &peer);
+  if (w == NULL && envelope->body_case == HPT__ENVELOPE__BODY_LEAVING) {
+    /* Not worth a WhoAreYou: it is on its way out. Its id is its peer
+     * identity. */
+    hpt_wire_peer_text(&peer, peer_text, sizeof peer_text);
+    record_leaving(d, peer_text, envelope->leaving->reason);
+    goto out;
+  }
   if (w == NULL && (w = unknown_peer(d, &peer, envelope)) == NULL) {
     hpt_wire_peer_text(&peer, peer_text, sizeof peer_text);
     hpt_log(HPT_LOG_INFO, "unknown_peer", "peer=%s body=%s action=who_are_you",
@@ -555,6 +596,9 @@ static void on_readable(hpt_zmq_watch_t *watch) {
     break;
   case HPT__ENVELOPE__BODY_ARTIFACT:
     handle_artifact(d, w, envelope->artifact);
+    break;
+  case HPT__ENVELOPE__BODY_LEAVING:
+    handle_leaving(d, w, envelope->leaving);
     break;
   default:
     hpt_log(HPT_LOG_WARN, "message_dropped",

@@ -30,6 +30,8 @@ typedef struct hpt__worker {
   bool busy_elsewhere; /* still runs a trial this coordinator
                           no longer expects (its lease expired):
                           no new trial until it says it is idle */
+  bool leaving;        /* said WorkerLeaving: no new trial; forgotten
+                          once its current trial has ended */
   uint64_t last_seen_ms;
   uint64_t last_trial_heartbeat_ms;
   uint64_t idle_since_ns; /* uv_hrtime() when it became idle (joined,

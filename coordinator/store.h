@@ -219,10 +219,18 @@ int hpt_store_trials_fail_running(hpt_store_t *store, int64_t study_id,
 /* ---- workers ------------------------------------------------------------ */
 
 /* Inserts or refreshes a worker (id, hostname, devices joined by ", ",
- * protocol version), last_seen = now. */
+ * protocol version, advertised memory in GiB, tags joined by ", "),
+ * last_seen = now; clears left_at and left_reason (it is back). */
 int hpt_store_worker_upsert(hpt_store_t *store, const char *worker_id,
                             const char *hostname, const char *devices,
-                            int protocol_version, hpt_error_t *error);
+                            int protocol_version, double memory_gb,
+                            const char *tags, hpt_error_t *error);
+
+/* Records that a worker left of its own accord (WorkerLeaving):
+ * left_at = last_seen = now, left_reason = reason. Inserts the row when
+ * this database has not seen the worker. */
+int hpt_store_worker_left(hpt_store_t *store, const char *worker_id,
+                          const char *reason, hpt_error_t *error);
 
 /* ---- queries for the CLI ------------------------------------------------ */
 
@@ -242,7 +250,8 @@ int hpt_store_print_trials(hpt_store_t *store, const char *study_name,
                            hpt_error_t *error);
 
 /* Writes the workers this database has seen, most recent first: id, host,
- * devices, the trial each runs now, last heartbeat. */
+ * devices, the trial each runs now, last heartbeat, and "left: REASON"
+ * for a worker that left (WorkerLeaving). */
 int hpt_store_print_workers(hpt_store_t *store, FILE *out, hpt_error_t *error);
 
 typedef struct hpt_study_summary {

@@ -301,7 +301,8 @@ int hpt_store_print_workers(hpt_store_t *store, FILE *out, hpt_error_t *error) {
       "             FROM trials t JOIN studies s ON s.id = t.study_id"
       "            WHERE t.worker_id = w.id AND t.state = 'RUNNING'), '-'),"
       " to_char(w.last_seen, 'YYYY-MM-DD HH24:MI:SS'),"
-      " round(extract(epoch FROM now() - w.last_seen))::bigint"
+      " round(extract(epoch FROM now() - w.last_seen))::bigint,"
+      " COALESCE('left: ' || w.left_reason, '')"
       " FROM workers w ORDER BY w.last_seen DESC, w.id",
       0, NULL, &result, error);
   if (rc != HPT_OK)
@@ -320,8 +321,9 @@ int hpt_store_print_workers(hpt_store_t *store, FILE *out, hpt_error_t *error) {
   for (int r = 0; r < PQntuples(result); r++) {
     for (int c = 0; c < 4; c++)
       fprintf(out, "%-*s  ", widths[c], PQgetvalue(result, r, c));
-    fprintf(out, "%s (%ss ago)\n", PQgetvalue(result, r, 4),
-            PQgetvalue(result, r, 5));
+    const char *left = PQgetvalue(result, r, 6);
+    fprintf(out, "%s (%ss ago)%s%s\n", PQgetvalue(result, r, 4),
+            PQgetvalue(result, r, 5), left[0] ? "  " : "", left);
   }
   PQclear(result);
   if (fflush(out) != 0 || ferror(out))

@@ -544,15 +544,31 @@ int hpt_store_trials_fail_running(hpt_store_t *store, int64_t study_id,
 
 int hpt_store_worker_upsert(hpt_store_t *store, const char *worker_id,
                             const char *hostname, const char *devices,
-                            int protocol_version, hpt_error_t *error) {
-  char version[16];
+                            int protocol_version, double memory_gb,
+                            const char *tags, hpt_error_t *error) {
+  char version[16], memory[32];
   snprintf(version, sizeof version, "%d", protocol_version);
-  const char *params[] = {worker_id, hostname, devices, version};
+  snprintf(memory, sizeof memory, "%.17g", memory_gb);
+  const char *params[] = {worker_id, hostname, devices, version, memory, tags};
   return hpt__store_exec(
       store,
-      "INSERT INTO workers (id, hostname, devices, protocol_version)"
-      " VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET"
+      "INSERT INTO workers (id, hostname, devices, protocol_version,"
+      " memory_gb, tags) VALUES ($1, $2, $3, $4, $5, $6)"
+      " ON CONFLICT (id) DO UPDATE SET"
       " hostname = EXCLUDED.hostname, devices = EXCLUDED.devices,"
-      " protocol_version = EXCLUDED.protocol_version, last_seen = now()",
-      4, params, NULL, error);
+      " protocol_version = EXCLUDED.protocol_version,"
+      " memory_gb = EXCLUDED.memory_gb, tags = EXCLUDED.tags,"
+      " last_seen = now(), left_at = NULL, left_reason = NULL",
+      6, params, NULL, error);
+}
+
+int hpt_store_worker_left(hpt_store_t *store, const char *worker_id,
+                          const char *reason, hpt_error_t *error) {
+  const char *params[] = {worker_id, reason};
+  return hpt__store_exec(
+      store,
+      "INSERT INTO workers (id, left_at, left_reason) VALUES ($1, now(), $2)"
+      " ON CONFLICT (id) DO UPDATE SET left_at = now(),"
+      " left_reason = EXCLUDED.left_reason, last_seen = now()",
+      2, params, NULL, error);
 }

@@ -191,6 +191,8 @@ const char *hpt_wire_body_name(const Hpt__Envelope *envelope) {
     return "heartbeat";
   case HPT__ENVELOPE__BODY_ARTIFACT:
     return "artifact";
+  case HPT__ENVELOPE__BODY_LEAVING:
+    return "leaving";
   default:
     return "unknown";
   }

@@ -399,15 +399,45 @@ Test(store, worker_upsert) {
   hpt_store_t *store = open_store_at(url, sizeof url);
   hpt_error_t error;
   cr_assert_eq(
-      hpt_store_worker_upsert(store, "w-1", "host-a", "cpu", 1, &error), HPT_OK,
-      "%s", error.message);
-  cr_assert_eq(
-      hpt_store_worker_upsert(store, "w-1", "host-b", "cpu, cuda:0", 2, &error),
-      HPT_OK);
+      hpt_store_worker_upsert(store, "w-1", "host-a", "cpu", 1, 8, "", &error),
+      HPT_OK, "%s", error.message);
+  cr_assert_eq(hpt_store_worker_upsert(store, "w-1", "host-b", "cpu, cuda:0", 2,
+                                       139.5, "h200, fast", &error),
+               HPT_OK);
   expect_one(url,
              "SELECT count(*) || hostname || devices || protocol_version"
-             " FROM workers GROUP BY hostname, devices, protocol_version",
-             "1host-bcpu, cuda:02");
+             " || ' ' || memory_gb || ' ' || tags"
+             " FROM workers GROUP BY hostname, devices, protocol_version,"
+             " memory_gb, tags",
+             "1host-bcpu, cuda:02 139.5 h200, fast");
+  hpt_store_close(&store);
+}
+
+Test(store, worker_left_then_back) {
+  char url[1024];
+  hpt_store_t *store = open_store_at(url, sizeof url);
+  hpt_error_t error;
+  cr_assert_eq(hpt_store_worker_upsert(store, "g-0", "host", "cuda:0 X 80GiB",
+                                       1, 80, "", &error),
+               HPT_OK, "%s", error.message);
+  cr_assert_eq(hpt_store_worker_left(store, "g-0", "GPU lost: cuda:0", &error),
+               HPT_OK, "%s", error.message);
+  expect_one(url,
+             "SELECT (left_at IS NOT NULL) || ' ' || left_reason FROM workers",
+             "true GPU lost: cuda:0");
+  /* A worker never seen here is recorded too. */
+  cr_assert_eq(hpt_store_worker_left(store, "g-1", "GPU lost", &error), HPT_OK,
+               "%s", error.message);
+  expect_one(url, "SELECT count(*) FROM workers WHERE left_at IS NOT NULL",
+             "2");
+  /* Back with a Hello: no longer left. */
+  cr_assert_eq(hpt_store_worker_upsert(store, "g-0", "host", "cuda:0 X 80GiB",
+                                       1, 80, "", &error),
+               HPT_OK);
+  expect_one(url,
+             "SELECT (left_at IS NULL) || ' ' || (left_reason IS NULL) FROM"
+             " workers WHERE id = 'g-0'",
+             "true true");
   hpt_store_close(&store);
 }
 

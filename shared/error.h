@@ -32,7 +32,8 @@
   X(ESYSTEM, -11, "system call failed")                                        \
   X(EUNSUPPORTED, -12, "unsupported")                                          \
   X(ECHILD, -13, "child process failed")                                       \
-  X(EINTERRUPTED, -14, "interrupted")
+  X(EINTERRUPTED, -14, "interrupted")                                          \
+  X(EDEVICE, -15, "device lost")
 
 typedef enum {
 #define HPT__ERROR_ENUM(name, value, text) HPT_##name = (value),

@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "artifact_upload.h"
+#include "device_check.h"
 #include "log.h"
 #include "objective.h"
 #include "wire.h"
@@ -83,6 +84,18 @@ struct daemon_state {
   uint8_t *upload_complete;
   size_t upload_complete_length;
   uint64_t upload_started_ms;
+  /* A GPU worker's failed trial whose TrialFailed waits for the device
+   * check (device_check.h) that tells a failing trial from a lost GPU;
+   * `check` is NULL when none is in flight. The trial counts as current
+   * (heartbeats, Hello) until its TrialFailed goes. */
+  hpt_device_check_t *check;
+  struct {
+    int64_t study_id;
+    int number;
+    char reason[700];
+    double duration_s;
+    bool retryable;
+  } held;
 };
 
 /* Keeps a copy of a trial result until the next assignment. */
@@ -143,6 +156,9 @@ static void send_hello(daemon_state_t *s) {
   if (s->trial != NULL) {
     hello.current_study_id = s->trial->study_id;
     hello.current_number = s->trial->number;
+  } else if (s->check != NULL) {
+    hello.current_study_id = s->held.study_id;
+    hello.current_number = s->held.number;
   } else if (s->upload != NULL) {
     hello.current_study_id = s->upload_study_id;
     hello.current_number = s->upload_number;
@@ -156,9 +172,11 @@ static void send_hello(daemon_state_t *s) {
 static void send_heartbeat(daemon_state_t *s) {
   Hpt__Heartbeat heartbeat = HPT__HEARTBEAT__INIT;
   heartbeat.study_id = s->trial    ? s->trial->study_id
+                       : s->check  ? s->held.study_id
                        : s->upload ? s->upload_study_id
                                    : 0;
   heartbeat.number = s->trial    ? s->trial->number
+                     : s->check  ? s->held.number
                      : s->upload ? s->upload_number
                                  : -1;
   Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
@@ -180,6 +198,86 @@ static void send_failed(daemon_state_t *s, int64_t study_id, int number,
   envelope.body_case = HPT__ENVELOPE__BODY_FAILED;
   envelope.failed = &failed;
   send_envelope(s, &envelope);
+}
+
+/* Tells the coordinator that this worker takes no more trials. */
+static void send_leaving(daemon_state_t *s, const char *reason) {
+  Hpt__WorkerLeaving leaving = HPT__WORKER_LEAVING__INIT;
+  leaving.reason = (char *)reason;
+  Hpt__Envelope envelope = HPT__ENVELOPE__INIT;
+  envelope.body_case = HPT__ENVELOPE__BODY_LEAVING;
+  envelope.leaving = &leaving;
+  send_envelope(s, &envelope);
+}
+
+static void stop_daemon(daemon_state_t *s);
+
+/* ---- a failed trial on a GPU: the trial's fault, or the GPU's? ----------- */
+
+static void send_held_failure(daemon_state_t *s) {
+  send_failed(s, s->held.study_id, s->held.number, s->held.reason,
+              s->held.duration_s, s->held.retryable);
+  hpt_log(HPT_LOG_WARN, "trial_failed", "trial=%d reason=\"%s\"",
+          s->held.number, s->held.reason);
+}
+
+/* The device check's answer: the held TrialFailed goes as it is, unless
+ * the GPU is gone. Then the failure was not the trial's (a CUDA call
+ * failed because the device went away under it): the worker says it is
+ * leaving, fails the trial as retryable with the reason ahead of the
+ * trial's own, and stops as on SIGTERM (its messages leave within the
+ * socket's linger). */
+static void on_device_checked(const hpt_device_report_t *report, void *data) {
+  daemon_state_t *s = data;
+  s->check = NULL; /* freed by the check after this call */
+  if (report->state != HPT_DEVICE_MISSING) {
+    if (report->state == HPT_DEVICE_UNKNOWN)
+      hpt_log(HPT_LOG_WARN, "device_check_failed",
+              "device=%s why=\"%s\" note=\"the GPU is taken to be there\"",
+              s->config->gpu, report->why);
+    send_held_failure(s);
+    return;
+  }
+  char leaving[600];
+  snprintf(leaving, sizeof leaving,
+           "GPU lost: %s no longer answers (%s); the worker takes no more "
+           "trials",
+           s->config->gpu, report->why);
+  char reason[sizeof leaving + sizeof s->held.reason + 32];
+  snprintf(reason, sizeof reason, "%s; the trial's own error: %s", leaving,
+           s->held.reason);
+  snprintf(s->held.reason, sizeof s->held.reason, "%s", reason);
+  s->held.retryable = true;
+  hpt_log(HPT_LOG_ERROR, "gpu_lost", "device=%s trial=%d why=\"%s\"",
+          s->config->gpu, s->held.number, report->why);
+  send_leaving(s, leaving);
+  send_held_failure(s);
+  s->result = HPT_ERR(s->error, HPT_EDEVICE, "%s", leaving);
+  stop_daemon(s);
+}
+
+/* Sends a trial's TrialFailed; on a GPU worker, holds it until a device
+ * check says whether the GPU is still there (on_device_checked). */
+static void fail_trial(daemon_state_t *s, int64_t study_id, int number,
+                       const char *reason, double duration_s, bool retryable) {
+  s->held.study_id = study_id;
+  s->held.number = number;
+  snprintf(s->held.reason, sizeof s->held.reason, "%s", reason);
+  s->held.duration_s = duration_s;
+  s->held.retryable = retryable;
+  hpt_error_t error;
+  if (s->config->gpu != NULL &&
+      hpt_device_check_start(s->loop, s->config->trial_program, s->config->gpu,
+                             HPT_DEVICE_CHECK_TIMEOUT_MS, on_device_checked, s,
+                             &s->check, &error) == 0) {
+    hpt_log(HPT_LOG_INFO, "device_check", "device=%s trial=%d", s->config->gpu,
+            number);
+    return;
+  }
+  if (s->config->gpu != NULL)
+    hpt_log(HPT_LOG_WARN, "device_check_failed", "device=%s why=\"%s\"",
+            s->config->gpu, error.message);
+  send_held_failure(s);
 }
 
 /* ---- the trial process -------------------------------------------------- */
@@ -355,9 +453,7 @@ static void report_outcome(trial_t *t) {
   /* A trial process killed by a signal (the OOM killer, a crash) may well
    * succeed elsewhere; an objective that reported an error will not. */
   bool retryable = t->error_text[0] == '\0' && t->term_signal != 0;
-  send_failed(s, t->study_id, t->number, reason, duration_s, retryable);
-  hpt_log(HPT_LOG_WARN, "trial_failed", "trial=%d reason=\"%s\"", t->number,
-          reason);
+  fail_trial(s, t->study_id, t->number, reason, duration_s, retryable);
 }
 
 static void on_trial_handle_closed(uv_handle_t *handle) {
@@ -557,11 +653,12 @@ static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
     s->upload_complete = NULL;
     finish_upload(s, true);
   }
-  if (s->trial == NULL && run_instant_noop(s, assign))
+  bool busy = s->trial != NULL || s->check != NULL;
+  if (!busy && run_instant_noop(s, assign))
     return;
-  if (s->trial != NULL) {
+  if (busy) {
     hpt_log(HPT_LOG_WARN, "assign_while_busy", "trial=%d busy_with=%d",
-            assign->number, s->trial->number);
+            assign->number, s->trial ? s->trial->number : s->held.number);
     Hpt__TrialFailed failed = HPT__TRIAL_FAILED__INIT;
     failed.study_id = assign->study_id;
     failed.number = assign->number;
@@ -633,8 +730,6 @@ static void start_trial(daemon_state_t *s, const Hpt__TrialAssign *assign) {
 }
 
 /* ---- coordinator messages ---------------------------------------------- */
-
-static void stop_daemon(daemon_state_t *s);
 
 /* A random 64-bit session id (urandom; time and pid if that fails). */
 static uint64_t new_session_id(void) {
@@ -736,6 +831,11 @@ static void stop_daemon(daemon_state_t *s) {
     send_failed(s, t->study_id, t->number, "worker stopped during the trial",
                 (double)(uv_now(s->loop) - t->started_ms) / 1000.0, true);
     uv_process_kill(&t->process, SIGKILL);
+  }
+  if (s->check != NULL) {
+    /* Stopped before the GPU's answer came: the failure goes as it was. */
+    hpt_device_check_cancel(&s->check);
+    send_held_failure(s);
   }
   if (s->upload != NULL)
     finish_upload(s, true); /* the result goes, the rest of the files not */

@@ -1,26 +1,30 @@
 /* main.c — hpt-worker: the worker daemon, and (as `hpt-worker run-trial`)
  * the trial process it spawns for each trial.
  *
- * GPUs: `--device cuda:N` is checked by running `hpt-worker device-info
- * cuda:N` as a child process, so the daemon itself never initialises CUDA
- * (a CUDA fault can then only take down a child). Its one line gives the
- * device name and memory for the Hello ("cuda:0 NVIDIA H200 139GiB",
+ * GPUs: `--device cuda:N` is checked by running `hpt-trial device-info
+ * cuda:N` (the sibling binary with the CUDA backend) as a child process
+ * (device_check.h), so the daemon itself never initialises CUDA (a CUDA
+ * fault can then only take down a child). Its one line gives the device
+ * name and memory for the Hello ("cuda:0 NVIDIA H200 139GiB 137GiB free",
  * --memory-gb defaulting to the device's memory); HPT_DEVICE=cuda:N goes
- * into the environment that trial processes inherit.
+ * into the environment that trial processes inherit. The daemon asks again
+ * after every failed trial and leaves when the GPU is gone (daemon.h).
  *
  * Exit codes: 0 stopped by a signal; 1 runtime error (cannot connect,
- * refused by the coordinator); 2 usage error.
+ * refused by the coordinator, no such GPU at start); 2 usage error; 3 the
+ * GPU was lost while running (the coordinator was told, its trial failed
+ * as retryable): restarting the worker is pointless until the GPU is back.
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
 #include <zmq.h>
 
 #include "daemon.h"
+#include "device_check.h"
 #include "gpu_model.h"
 #include "log.h"
 #include "trial_process.h"
@@ -54,66 +58,25 @@ static const char usage[] =
     "HPT_WORKER_CURVE_SECRET: a z85 secret key instead of --curve-secret\n"
     "(how `hpt study run --local-workers` hands keys to its workers).\n"
     "\n"
-    "exit status: 0 stopped by a signal, 1 runtime error, 2 usage error\n";
+    "exit status: 0 stopped by a signal, 1 runtime error (also: no such GPU\n"
+    "at start), 2 usage error, 3 the GPU was lost while running (checked\n"
+    "after each failed trial; its trial goes back to be retried elsewhere)\n";
 
-/* `hpt-worker device-info cuda:N`: prints "NAME\tTOTAL_GIB\tFREE_GIB" and
- * exits 0, or one error line on stderr and exits 1. Runs in a child of
- * the daemon (see the top of this file). */
+/* `hpt-trial device-info cuda:N`: prints "NAME\tTOTAL_GIB\tFREE_GIB" and
+ * exits 0, or the reason (one line, on stderr) and exits 1. Runs in a
+ * child of the daemon (device_check.h). */
 static int device_info_main(const char *device) {
   hpt_error_t error = {0};
   int ordinal = -1;
   hpt_gpu_device_info_t info;
   if (hpt_gpu_device_parse(device, &ordinal, &error) != 0 || ordinal < 0 ||
       hpt_gpu_device_info(ordinal, &info, &error) != 0) {
-    fprintf(stderr, "hpt-worker: --device %s: %s\n", device,
+    fprintf(stderr, "%s\n",
             error.message[0] ? error.message : "not a CUDA device");
     return 1;
   }
   printf("%s\t%.1f\t%.1f\n", info.name, (double)info.total_bytes / (1 << 30),
          (double)info.free_bytes / (1 << 30));
-  return 0;
-}
-
-/* Runs `program device-info device` and reads its line into name, *total
- * and *free_gib. 0, or -1 with the child's reason in why. */
-static int query_device(const char *program, const char *device, char *name,
-                        size_t size, double *total, double *free_gib, char *why,
-                        size_t why_size) {
-  snprintf(why, why_size, "no usable CUDA device");
-  int fds[2];
-  if (pipe(fds) != 0)
-    return -1;
-  pid_t pid = fork();
-  if (pid < 0)
-    return -1;
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    dup2(fds[1], STDERR_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    execl(program, program, "device-info", device, (char *)NULL);
-    _exit(127);
-  }
-  close(fds[1]);
-  char line[512] = {0};
-  size_t got = 0;
-  ssize_t n;
-  while (got < sizeof line - 1 &&
-         (n = read(fds[0], line + got, sizeof line - 1 - got)) > 0)
-    got += (size_t)n;
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  line[strcspn(line, "\n")] = '\0';
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    if (line[0] != '\0')
-      snprintf(why, why_size, "%s", line);
-    return -1;
-  }
-  char *tab = strchr(line, '\t');
-  if (tab == NULL || sscanf(tab + 1, "%lf\t%lf", total, free_gib) != 2)
-    return -1;
-  snprintf(name, size, "%.*s", (int)(tab - line), line);
   return 0;
 }
 
@@ -268,34 +231,35 @@ int main(int argc, char **argv) {
     snprintf(default_id, sizeof default_id, "%s-%d", hostname, (int)getpid());
     config.worker_id = default_id;
   }
-  char device_line[400];
+  char device_line[400], gpu[32];
   if (ordinal >= 0) {
-    char name[256], why[512];
-    double total = 0, free_gib = 0;
-    if (query_device(trial_program, config.device, name, sizeof name, &total,
-                     &free_gib, why, sizeof why) != 0) {
-      /* the child's line already reads "hpt-worker: --device ...: ..." */
-      fprintf(stderr, "%s\n", why);
+    snprintf(gpu, sizeof gpu, "cuda:%d", ordinal);
+    hpt_device_report_t device;
+    hpt_device_check_run(trial_program, gpu, HPT_DEVICE_CHECK_TIMEOUT_MS,
+                         &device);
+    if (device.state != HPT_DEVICE_PRESENT) {
+      fprintf(stderr, "hpt-worker: --device %s: %s\n", config.device,
+              device.why);
       return 1;
     }
-    snprintf(device_line, sizeof device_line, "cuda:%d %s %.0fGiB", ordinal,
-             name, total);
+    /* Whole GiB of a large device, tenths of a small one. */
+    snprintf(device_line, sizeof device_line, "%s %s %.*fGiB %.*fGiB free", gpu,
+             device.name, device.total_gib < 10 ? 1 : 0, device.total_gib,
+             device.free_gib < 10 ? 1 : 0, device.free_gib);
     hpt_log(HPT_LOG_INFO, "gpu",
-            "device=cuda:%d name=\"%s\" total_gib=%.1f "
-            "free_gib=%.1f",
-            ordinal, name, total, free_gib);
-    char env[32];
-    snprintf(env, sizeof env, "cuda:%d", ordinal);
-    setenv("HPT_DEVICE", env, 1);
+            "device=%s name=\"%s\" total_gib=%.1f free_gib=%.1f", gpu,
+            device.name, device.total_gib, device.free_gib);
+    setenv("HPT_DEVICE", gpu, 1);
     if (config.memory_gb == 0)
-      config.memory_gb = total;
+      config.memory_gb = device.total_gib;
     config.device = device_line;
+    config.gpu = gpu;
   }
   int rc = hpt_worker_run(&config, &error);
   explicit_bzero(curve.secret_key, sizeof curve.secret_key);
   if (rc < 0) {
     fprintf(stderr, "hpt-worker: %s\n", error.message);
-    return 1;
+    return rc == HPT_EDEVICE ? 3 : 1;
   }
   return 0;
 }

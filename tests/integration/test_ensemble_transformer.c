@@ -8,9 +8,7 @@
  * engine's logits (tests/fixtures/hf_load_check.py; skipped without
  * python3 + transformers + torch).
  *
- * The tiny model is made here: a random 2-layer BERT (hidden 32) with a
- * character-level WordPiece vocabulary, written with the engine's own
- * safetensors writer. */
+ * The tiny model is made by tests/support/test_model.h. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,69 +19,14 @@
 
 #include "classifier.h"
 #include "model.h"
-#include "safetensors_write.h"
 #include "test_db.h"
+#include "test_model.h"
 #include "test_util.h"
 
 static char url[1024], dir[256];
 
 static int hpt(char **output, char *const *args) {
   return hpt_test_hpt(url, output, args);
-}
-
-/* ---- a tiny pretrained model -------------------------------------------- */
-
-/* [PAD] [UNK] [CLS] [SEP] [MASK], characters and ##characters. */
-static int write_vocab(const char *path) {
-  static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789.,!?'-";
-  FILE *out = fopen(path, "w");
-  cr_assert_not_null(out);
-  fputs("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n", out);
-  int n = 5;
-  for (const char *c = chars; *c; c++, n++)
-    fprintf(out, "%c\n", *c);
-  for (const char *c = chars; *c; c++, n++)
-    fprintf(out, "##%c\n", *c);
-  fclose(out);
-  return n;
-}
-
-/* folder/{config.json, vocab.txt, model.safetensors} with `labels` (a JSON
- * id2label object). */
-static void make_model(const char *folder, const char *labels) {
-  char path[600], config[1024];
-  cr_assert_eq(mkdir(folder, 0755), 0);
-  snprintf(path, sizeof path, "%s/vocab.txt", folder);
-  int vocab = write_vocab(path);
-  snprintf(config, sizeof config,
-           "{\"model_type\": \"bert\", \"vocab_size\": %d, \"hidden_size\": "
-           "32, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
-           "\"intermediate_size\": 64, \"max_position_embeddings\": 64, "
-           "\"type_vocab_size\": 2, \"pad_token_id\": 0, \"id2label\": %s}",
-           vocab, labels);
-  snprintf(path, sizeof path, "%s/config.json", folder);
-  hpt_test_write_file(path, config);
-  hpt_model_config_t c;
-  hpt_model_t *model = NULL;
-  hpt_error_t error;
-  cr_assert_eq(hpt_model_config_parse(config, strlen(config), NULL, &c, &error),
-               0, "%s", error.message);
-  cr_assert_eq(hpt_model_new(&c, 0.02f, 7, &model, &error), 0, "%s",
-               error.message);
-  /* The pretrained body only, as a checkpoint without a head would be. */
-  size_t n = 0, count = hpt_model_param_count(model);
-  hpt_safetensors_out_t *tensors = calloc(count, sizeof *tensors);
-  for (size_t i = 0; i < count; i++) {
-    const hpt_model_param_t *p = hpt_model_param_at(model, i);
-    if (!p->head)
-      tensors[n++] =
-          (hpt_safetensors_out_t){p->name, p->rank, p->shape, p->value};
-  }
-  snprintf(path, sizeof path, "%s/model.safetensors", folder);
-  cr_assert_eq(hpt_safetensors_write_f32(path, tensors, n, &error), 0, "%s",
-               error.message);
-  free(tensors);
-  hpt_model_destroy(&model);
 }
 
 static void run_transformer_study(const char *name, const char *model) {
@@ -108,7 +51,7 @@ Test(ensemble_transformer, kept_transformers_vote_and_predict, .timeout = 500) {
   char model[300], other[300];
   snprintf(model, sizeof model, "%s/tiny", dir);
   snprintf(other, sizeof other, "%s/tiny3", dir);
-  make_model(model, "{\"0\": \"A\", \"1\": \"B\"}");
+  hpt_test_make_tiny_bert(model, "{\"0\": \"A\", \"1\": \"B\"}");
   run_transformer_study("tf", model);
   hpt_test_run_ngram_study(url, dir, "ng", 2, 2);
 
@@ -161,7 +104,7 @@ Test(ensemble_transformer, kept_transformers_vote_and_predict, .timeout = 500) {
   free(input);
 
   /* A model whose head was trained for three labels cannot vote. */
-  make_model(other, "{\"0\": \"A\", \"1\": \"B\", \"2\": \"C\"}");
+  hpt_test_make_tiny_bert(other, "{\"0\": \"A\", \"1\": \"B\", \"2\": \"C\"}");
   run_transformer_study("tf3", other);
   char *three[] = {"ensemble", "build",  "bad",   "--from",
                    "ng:1",     "--from", "tf3:1", NULL};
@@ -206,7 +149,7 @@ Test(ensemble_transformer, transformers_loads_the_folder_hpt_wrote,
   char model[300], kept[300], setting[700], artifact[300];
   snprintf(model, sizeof model, "%s/tiny", dir);
   snprintf(kept, sizeof kept, "%s/kept", dir);
-  make_model(model, "{\"0\": \"A\", \"1\": \"B\"}");
+  hpt_test_make_tiny_bert(model, "{\"0\": \"A\", \"1\": \"B\"}");
   cr_assert_eq(mkdir(kept, 0755), 0);
   /* One trial as the worker runs it, keeping its folder. */
   char train[700], model_setting[400];

@@ -1,6 +1,6 @@
 /* emulation_internal.h — what the emulated CUDA runtime (runtime_emulation.cc)
- * offers the emulated cuBLASLt (cublaslt_emulation.cc). Private to
- * worker/engine/cuda/emulation/.
+ * offers the emulated kernel launches (kernel_emulation.cc) and cuBLASLt
+ * (cublaslt_emulation.cc). Private to worker/engine/cuda/emulation/.
  *
  * The emulated device is the host: device pointers are host pointers
  * (cudaMalloc is a tracked malloc), kernels run one block at a time on the
@@ -28,6 +28,12 @@ cudaError_t hpt_emulation_enqueue(cudaStream_t stream,
  * nearest allocation and aborts, as a device would fault. Called by
  * emulated library calls before they touch memory. */
 void hpt_emulation_check_range(const void *p, size_t bytes, const char *what);
+
+/* Threads a block may have, as on every GPU since compute capability 2. */
+#define HPT_EMULATION_MAX_THREADS 1024
+
+/* Records status (unless cudaSuccess) for cudaGetLastError; returns it. */
+cudaError_t hpt_emulation_fail(cudaError_t status);
 
 /* The device's sticky error: cudaSuccess while it is usable. */
 cudaError_t hpt_emulation_device_status(void);

@@ -291,6 +291,19 @@ static bool open_block_barrier(void) {
   return true;
 }
 
+/* Whether threads run last to first (HPT_GPU_EMULATION_ORDER=reverse):
+ * a kernel whose result depends on the order its threads run in, between
+ * two barriers, has a race that a GPU may or may not show; running the
+ * tests both ways shows it here. */
+static bool reverse_order(void) {
+  static int reverse = -1;
+  if (reverse < 0) {
+    const char *order = getenv("HPT_GPU_EMULATION_ORDER");
+    reverse = order != NULL && strcmp(order, "reverse") == 0;
+  }
+  return reverse != 0;
+}
+
 static void run_block(const hpt_emulation_launch_config_t *config,
                       const dim3 &block_index) {
   const dim3 &b = config->block;
@@ -311,13 +324,16 @@ static void run_block(const hpt_emulation_launch_config_t *config,
     lane->coordinates.grid_dim = config->grid;
     lane_prepare(lane);
   }
+  bool reverse = reverse_order();
   for (;;) {
     bool ran = false;
-    for (int i = 0; i < lane_count; i++)
+    for (int k = 0; k < lane_count; k++) {
+      int i = reverse ? lane_count - 1 - k : k;
       if (lanes[i].state == LANE_RUNNABLE) {
         run_lane(&lanes[i]);
         ran = true;
       }
+    }
     bool opened = open_warp_barriers();
     opened = open_block_barrier() || opened;
     if (opened)
@@ -345,7 +361,9 @@ static void run_block_direct(const hpt_emulation_launch_config_t *config,
   coordinates.grid_dim = config->grid;
   hpt_emulation_current_thread = &coordinates;
   unsigned count = b.x * b.y * b.z;
-  for (unsigned i = 0; i < count; i++) {
+  bool reverse = reverse_order();
+  for (unsigned k = 0; k < count; k++) {
+    unsigned i = reverse ? count - 1 - k : k;
     coordinates.thread_index =
         make_uint3(i % b.x, (i / b.x) % b.y, i / (b.x * b.y));
     (*block_body)();

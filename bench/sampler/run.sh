@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # bench/sampler/run.sh — the sampler benchmark: hpt's TPE (univariate and
 # multivariate) and random sampler against Optuna's TPESampler and
-# RandomSampler on six functions, plus the time one suggestion takes with
-# 100, 1,000 and 10,000 finished trials. Not part of the test suite.
+# RandomSampler, and hyperopt's TPE (tpe.suggest, univariate only), on six
+# functions, plus the time one suggestion takes with 100, 1,000 and 10,000
+# finished trials. Not part of the test suite.
 #
 #   bench/sampler/run.sh            # SEEDS=20 TRIALS=200 JOBS=2
 #   SEEDS=5 bench/sampler/run.sh    # quicker
 #   PREBUILT=1 BUILD=dir run.sh     # use the libraries already in dir
+#   HYPEROPT=0 run.sh               # without hyperopt
+#   CSV=/tmp/s.csv MD=/tmp/s.md run.sh   # other output files
 #
 # Writes bench/results/sampler.csv (raw rows) and bench/results/sampler.md
 # (tables). Needs python3 with venv and network access to PyPI the first
@@ -29,6 +32,12 @@ if [ ! -x "$venv/bin/python" ]; then
   "$venv/bin/pip" install -q optuna scipy numpy
 fi
 py=$venv/bin/python
+HYPEROPT=${HYPEROPT:-1}
+if [ "$HYPEROPT" = 1 ] && ! "$py" -c 'import hyperopt' 2>/dev/null; then
+  "$venv/bin/pip" install -q hyperopt
+fi
+csv=${CSV:-$results/sampler.csv}
+md=${MD:-$results/sampler.md}
 
 if [ -z "${PREBUILT:-}" ]; then
   cmake -S "$root" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -49,9 +58,14 @@ for f in $functions; do
     echo "$bench regret $s $f 0 $SEEDS $TRIALS > $work/hpt_${s}_$f.csv" >>"$jobs"
     echo "$py $here/optuna_bench.py regret $s $f 0 $SEEDS $TRIALS > $work/optuna_${s}_$f.csv" >>"$jobs"
   done
+  if [ "$HYPEROPT" = 1 ]; then
+    echo "$py $here/hyperopt_bench.py regret tpe $f 0 $SEEDS $TRIALS > $work/hyperopt_tpe_$f.csv" >>"$jobs"
+  fi
 done
-# Optuna's jobs are the slow ones: run them first.
-sort -r "$jobs" | xargs -P "$JOBS" -I{} sh -c '{}'
+# The Python jobs (Optuna's, hyperopt's) are the slow ones: run them first.
+grep -v "^$bench " "$jobs" >"$jobs.py" || true
+grep "^$bench " "$jobs" >"$jobs.c" || true
+cat "$jobs.py" "$jobs.c" | xargs -P "$JOBS" -I{} sh -c '{}'
 regret_s=$(($(date +%s) - start))
 
 # ---- timing: one at a time, nothing else running ------------------------
@@ -64,6 +78,10 @@ for f in mixed hartmann6; do
       case $n in 100) reps=11 ;; 1000) reps=5 ;; *) reps=3 ;; esac
       "$py" "$here/optuna_bench.py" timing "$f" "$n" "$reps" "$s" \
         >>"$timing" 2>>"$work/timing.log"
+      if [ "$HYPEROPT" = 1 ] && [ "$s" = tpe ]; then
+        "$py" "$here/hyperopt_bench.py" timing "$f" "$n" "$reps" tpe \
+          >>"$timing" 2>>"$work/timing.log"
+      fi
     done
   done
 done
@@ -72,8 +90,9 @@ total_s=$(($(date +%s) - start))
 {
   echo "kind,impl,sampler,function,seed_or_n,trial_or_rep,value"
   cat "$work"/hpt_*.csv "$work"/optuna_*.csv | sed 's/^/regret,/'
+  if [ "$HYPEROPT" = 1 ]; then cat "$work"/hyperopt_*.csv | sed 's/^/regret,/'; fi
   sed 's/^/timing,/' "$timing"
-} >"$results/sampler.csv"
-"$py" "$here/summarize.py" "$results/sampler.csv" "$SEEDS" "$TRIALS" \
-  "$regret_s" "$total_s" >"$results/sampler.md"
-echo "wrote $results/sampler.md and $results/sampler.csv (${total_s}s)"
+} >"$csv"
+"$py" "$here/summarize.py" "$csv" "$SEEDS" "$TRIALS" \
+  "$regret_s" "$total_s" >"$md"
+echo "wrote $md and $csv (${total_s}s)"

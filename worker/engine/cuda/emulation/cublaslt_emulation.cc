@@ -80,6 +80,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,77 @@ static cublasStatus_t hpt_emulation_check_buffer(const char *caller,
                                 "%s takes %zu bytes, not %zu", name, expected,
                                 size);
   return CUBLAS_STATUS_SUCCESS;
+}
+
+/* Where a layout or preference attribute is stored: its bytes are copied
+ * as they are into the field (the docs give each attribute one type). */
+typedef struct hpt_emulation_field {
+  int attr;
+  const char *name;
+  size_t offset, size;
+} hpt_emulation_field_t;
+
+#define HPT_EMULATION_FIELD(attr, type, member)                                \
+  { (int)(attr), #attr, offsetof(type, member), sizeof(((type *)0)->member) }
+
+static const hpt_emulation_field_t hpt_emulation_layout_fields[] = {
+    HPT_EMULATION_FIELD(CUBLASLT_MATRIX_LAYOUT_TYPE, hpt_emulation_layout_t,
+                        type),
+    HPT_EMULATION_FIELD(CUBLASLT_MATRIX_LAYOUT_ORDER, hpt_emulation_layout_t,
+                        order),
+    HPT_EMULATION_FIELD(CUBLASLT_MATRIX_LAYOUT_ROWS, hpt_emulation_layout_t,
+                        rows),
+    HPT_EMULATION_FIELD(CUBLASLT_MATRIX_LAYOUT_COLS, hpt_emulation_layout_t,
+                        cols),
+    HPT_EMULATION_FIELD(CUBLASLT_MATRIX_LAYOUT_LD, hpt_emulation_layout_t, ld),
+    HPT_EMULATION_FIELD(CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT,
+                        hpt_emulation_layout_t, batch_count),
+    HPT_EMULATION_FIELD(CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
+                        hpt_emulation_layout_t, batch_stride),
+    HPT_EMULATION_FIELD(CUBLASLT_MATRIX_LAYOUT_PLANE_OFFSET,
+                        hpt_emulation_layout_t, plane_offset),
+    HPT_EMULATION_FIELD(CUBLASLT_MATRIX_LAYOUT_BATCH_MODE,
+                        hpt_emulation_layout_t, batch_mode),
+};
+
+static const hpt_emulation_field_t hpt_emulation_preference_fields[] = {
+    HPT_EMULATION_FIELD(CUBLASLT_MATMUL_PREF_SEARCH_MODE,
+                        hpt_emulation_preference_t, search_mode),
+    HPT_EMULATION_FIELD(CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                        hpt_emulation_preference_t, max_workspace_bytes),
+    HPT_EMULATION_FIELD(CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
+                        hpt_emulation_preference_t, reduction_scheme_mask),
+    HPT_EMULATION_FIELD(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES,
+                        hpt_emulation_preference_t, min_alignment[0]),
+    HPT_EMULATION_FIELD(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+                        hpt_emulation_preference_t, min_alignment[1]),
+    HPT_EMULATION_FIELD(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
+                        hpt_emulation_preference_t, min_alignment[2]),
+    HPT_EMULATION_FIELD(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
+                        hpt_emulation_preference_t, min_alignment[3]),
+    HPT_EMULATION_FIELD(CUBLASLT_MATMUL_PREF_MAX_WAVES_COUNT,
+                        hpt_emulation_preference_t, max_waves_count),
+    HPT_EMULATION_FIELD(CUBLASLT_MATMUL_PREF_IMPL_MASK,
+                        hpt_emulation_preference_t, impl_mask),
+};
+
+/* Stores attribute attr (buf, size bytes) into its field of object, after
+ * checking buf and size; an attribute not in fields is refused. */
+static cublasStatus_t
+hpt_emulation_set_field(const char *caller, const hpt_emulation_field_t *fields,
+                        size_t n_fields, void *object, int attr,
+                        const void *buf, size_t size) {
+  for (size_t i = 0; i < n_fields; i++) {
+    if (fields[i].attr != attr)
+      continue;
+    cublasStatus_t status = hpt_emulation_check_buffer(
+        caller, fields[i].name, buf, size, fields[i].size);
+    if (status == CUBLAS_STATUS_SUCCESS)
+      memcpy((char *)object + fields[i].offset, buf, size);
+    return status;
+  }
+  return hpt_emulation_refuse(CUBLAS_STATUS_INVALID_VALUE, caller,
+                              "unknown attribute %d", attr);
 }
 
 /* What this file does with a matmul descriptor attribute. */
@@ -503,56 +575,10 @@ cublasLtMatrixLayoutSetAttribute(cublasLtMatrixLayout_t matLayout,
   if (layout == NULL)
     return hpt_emulation_refuse(CUBLAS_STATUS_INVALID_VALUE, caller,
                                 "not a live matrix layout");
-  void *field;
-  size_t size;
-  const char *name;
-  switch (attr) {
-  case CUBLASLT_MATRIX_LAYOUT_TYPE:
-    field = &layout->type, size = sizeof layout->type;
-    name = "CUBLASLT_MATRIX_LAYOUT_TYPE";
-    break;
-  case CUBLASLT_MATRIX_LAYOUT_ORDER:
-    field = &layout->order, size = sizeof layout->order;
-    name = "CUBLASLT_MATRIX_LAYOUT_ORDER";
-    break;
-  case CUBLASLT_MATRIX_LAYOUT_ROWS:
-    field = &layout->rows, size = sizeof layout->rows;
-    name = "CUBLASLT_MATRIX_LAYOUT_ROWS";
-    break;
-  case CUBLASLT_MATRIX_LAYOUT_COLS:
-    field = &layout->cols, size = sizeof layout->cols;
-    name = "CUBLASLT_MATRIX_LAYOUT_COLS";
-    break;
-  case CUBLASLT_MATRIX_LAYOUT_LD:
-    field = &layout->ld, size = sizeof layout->ld;
-    name = "CUBLASLT_MATRIX_LAYOUT_LD";
-    break;
-  case CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT:
-    field = &layout->batch_count, size = sizeof layout->batch_count;
-    name = "CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT";
-    break;
-  case CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET:
-    field = &layout->batch_stride, size = sizeof layout->batch_stride;
-    name = "CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET";
-    break;
-  case CUBLASLT_MATRIX_LAYOUT_PLANE_OFFSET:
-    field = &layout->plane_offset, size = sizeof layout->plane_offset;
-    name = "CUBLASLT_MATRIX_LAYOUT_PLANE_OFFSET";
-    break;
-  case CUBLASLT_MATRIX_LAYOUT_BATCH_MODE:
-    field = &layout->batch_mode, size = sizeof layout->batch_mode;
-    name = "CUBLASLT_MATRIX_LAYOUT_BATCH_MODE";
-    break;
-  default:
-    return hpt_emulation_refuse(CUBLAS_STATUS_INVALID_VALUE, caller,
-                                "unknown attribute %d", (int)attr);
-  }
-  cublasStatus_t status =
-      hpt_emulation_check_buffer(caller, name, buf, sizeInBytes, size);
-  if (status != CUBLAS_STATUS_SUCCESS)
-    return status;
-  memcpy(field, buf, size);
-  return CUBLAS_STATUS_SUCCESS;
+  return hpt_emulation_set_field(caller, hpt_emulation_layout_fields,
+                                 sizeof hpt_emulation_layout_fields /
+                                     sizeof hpt_emulation_layout_fields[0],
+                                 layout, (int)attr, buf, sizeInBytes);
 }
 
 cublasStatus_t
@@ -608,56 +634,10 @@ cublasLtMatmulPreferenceSetAttribute(cublasLtMatmulPreference_t pref,
   if (p == NULL)
     return hpt_emulation_refuse(CUBLAS_STATUS_INVALID_VALUE, caller,
                                 "not a live matmul preference");
-  void *field;
-  size_t size;
-  const char *name;
-  switch (attr) {
-  case CUBLASLT_MATMUL_PREF_SEARCH_MODE:
-    field = &p->search_mode, size = sizeof p->search_mode;
-    name = "CUBLASLT_MATMUL_PREF_SEARCH_MODE";
-    break;
-  case CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES:
-    field = &p->max_workspace_bytes, size = sizeof p->max_workspace_bytes;
-    name = "CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES";
-    break;
-  case CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK:
-    field = &p->reduction_scheme_mask, size = sizeof p->reduction_scheme_mask;
-    name = "CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK";
-    break;
-  case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES:
-    field = &p->min_alignment[0], size = sizeof p->min_alignment[0];
-    name = "CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES";
-    break;
-  case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES:
-    field = &p->min_alignment[1], size = sizeof p->min_alignment[1];
-    name = "CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES";
-    break;
-  case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES:
-    field = &p->min_alignment[2], size = sizeof p->min_alignment[2];
-    name = "CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES";
-    break;
-  case CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES:
-    field = &p->min_alignment[3], size = sizeof p->min_alignment[3];
-    name = "CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES";
-    break;
-  case CUBLASLT_MATMUL_PREF_MAX_WAVES_COUNT:
-    field = &p->max_waves_count, size = sizeof p->max_waves_count;
-    name = "CUBLASLT_MATMUL_PREF_MAX_WAVES_COUNT";
-    break;
-  case CUBLASLT_MATMUL_PREF_IMPL_MASK:
-    field = &p->impl_mask, size = sizeof p->impl_mask;
-    name = "CUBLASLT_MATMUL_PREF_IMPL_MASK";
-    break;
-  default:
-    return hpt_emulation_refuse(CUBLAS_STATUS_INVALID_VALUE, caller,
-                                "unknown attribute %d", (int)attr);
-  }
-  cublasStatus_t status =
-      hpt_emulation_check_buffer(caller, name, buf, sizeInBytes, size);
-  if (status != CUBLAS_STATUS_SUCCESS)
-    return status;
-  memcpy(field, buf, size);
-  return CUBLAS_STATUS_SUCCESS;
+  return hpt_emulation_set_field(caller, hpt_emulation_preference_fields,
+                                 sizeof hpt_emulation_preference_fields /
+                                     sizeof hpt_emulation_preference_fields[0],
+                                 p, (int)attr, buf, sizeInBytes);
 }
 
 } /* extern "C" */

@@ -36,7 +36,7 @@ from hyperopt import STATUS_OK, Trials, fmin, hp, rand, tpe
 from hyperopt.base import JOB_STATE_DONE, Domain
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from optuna_bench import FUNCTIONS  # noqa: E402  (the definitions and optima)
+from optuna_bench import FUNCTIONS, main, time_asks  # noqa: E402  (the definitions and optima; the timing loop and command line)
 
 CHOICES = ["a", "b", "c", "d"]
 
@@ -108,26 +108,14 @@ def timing(function, n_finished, reps, sampler_name):
     trials.insert_trial_docs(docs)
     trials.refresh()
     assert len(trials.trials) == n_finished
-    seconds = []
-    for r in range(reps):
+    def ask(r):
         start = time.perf_counter()
         new = tpe.suggest([n_finished + r], domain, trials, 1000 + r)
-        seconds.append(time.perf_counter() - start)
+        elapsed = time.perf_counter() - start
         assert len(new) == 1
-        print(f"hyperopt,{sampler_name},{function},{n_finished},{r},{seconds[-1]:.9f}")
-        sys.stdout.flush()
-    print(f"hyperopt {sampler_name} {function} n={n_finished}: median "
-          f"{1e3 * float(np.median(seconds)):.3f} ms", file=sys.stderr)
-
-
-def main(argv):
-    if len(argv) >= 7 and argv[1] == "regret":
-        regret(argv[2], argv[3], int(argv[4]), int(argv[5]), int(argv[6]))
-    elif len(argv) >= 5 and argv[1] == "timing":
-        timing(argv[2], int(argv[3]), int(argv[4]), argv[5] if len(argv) > 5 else "tpe")
-    else:
-        raise SystemExit(__doc__)
+        return elapsed
+    time_asks("hyperopt", sampler_name, function, n_finished, reps, ask)
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    main(sys.argv, regret, timing, __doc__)

@@ -140,25 +140,36 @@ def timing(function, n_finished, reps, sampler_name):
             params=params, distributions=space, value=f(internal(space, params))))
     study = optuna.create_study(direction="minimize", sampler=make_sampler(sampler_name, 1))
     study.add_trials(trials)
-    seconds = []
-    for r in range(reps):
+    def ask(r):
         start = time.perf_counter()
         trial = study.ask(space)
-        seconds.append(time.perf_counter() - start)
+        elapsed = time.perf_counter() - start
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        print(f"optuna,{sampler_name},{function},{n_finished},{r},{seconds[-1]:.9f}")
+        return elapsed
+    time_asks("optuna", sampler_name, function, n_finished, reps, ask)
+
+
+def time_asks(impl, sampler_name, function, n_finished, reps, ask):
+    """Calls ask(r) (the seconds one suggestion took) reps times; prints a
+    CSV row per suggestion and the median on stderr. Shared with
+    hyperopt_bench.py."""
+    seconds = []
+    for r in range(reps):
+        seconds.append(ask(r))
+        print(f"{impl},{sampler_name},{function},{n_finished},{r},{seconds[-1]:.9f}")
         sys.stdout.flush()
-    print(f"optuna {sampler_name} {function} n={n_finished}: median "
+    print(f"{impl} {sampler_name} {function} n={n_finished}: median "
           f"{1e3 * float(np.median(seconds)):.3f} ms", file=sys.stderr)
 
 
-def main(argv):
+def main(argv, regret=regret, timing=timing, usage=__doc__):
+    """The command line of this file and of hyperopt_bench.py."""
     if len(argv) >= 7 and argv[1] == "regret":
         regret(argv[2], argv[3], int(argv[4]), int(argv[5]), int(argv[6]))
     elif len(argv) >= 5 and argv[1] == "timing":
         timing(argv[2], int(argv[3]), int(argv[4]), argv[5] if len(argv) > 5 else "tpe")
     else:
-        raise SystemExit(__doc__)
+        raise SystemExit(usage)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@
  */
 #include <float.h>
 #include <math.h>
-#include <string.h>
 
 #include "gpu_internal.cuh"
 
@@ -156,87 +155,6 @@ softmax_backward_kernel(T *ds, const float *dp, const T *att, int rows, int T_,
   }
 }
 
-/* ---- batched GEMMs over (B,H), row-major per head ------------------------ */
-
-/* out (Tq,Tk) = alpha a (Tq,D) b^T per batch; out_type fp32 or act. */
-static int bmm_abt(hpt_gpu_model_t *g, void *out, cudaDataType_t out_type,
-                   const void *a, const void *b, int rows, int cols, int D,
-                   int batch, float alpha, hpt_error_t *error) {
-  hpt__gpu_gemm_t p;
-  memset(&p, 0, sizeof p);
-  p.trans_a = true; /* as hpt__gpu_linear_forward with w = b, inp = a */
-  p.m = cols;
-  p.n = rows;
-  p.k = D;
-  p.A = b;
-  p.lda = D;
-  p.stride_a = (long long)cols * D;
-  p.B = a;
-  p.ldb = D;
-  p.stride_b = (long long)rows * D;
-  p.D = out;
-  p.ldc = cols;
-  p.stride_c = (long long)rows * cols;
-  p.batch = batch;
-  p.alpha = alpha;
-  p.a_type = hpt__gpu_act_type(g);
-  p.c_type = out_type;
-  return hpt__gpu_gemm_run(g, &p, error);
-}
-
-/* out (R,D) = alpha a (R,S) @ b (S,D) per batch. */
-static int bmm_ab(hpt_gpu_model_t *g, void *out, const void *a, const void *b,
-                  int R, int S, int D, int batch, float alpha,
-                  hpt_error_t *error) {
-  hpt__gpu_gemm_t p;
-  memset(&p, 0, sizeof p);
-  /* as hpt__gpu_linear_backward's dinp with dout = a, w = b */
-  p.m = D;
-  p.n = R;
-  p.k = S;
-  p.A = b;
-  p.lda = D;
-  p.stride_a = (long long)S * D;
-  p.B = a;
-  p.ldb = S;
-  p.stride_b = (long long)R * S;
-  p.D = out;
-  p.ldc = D;
-  p.stride_c = (long long)R * D;
-  p.batch = batch;
-  p.alpha = alpha;
-  p.a_type = hpt__gpu_act_type(g);
-  p.c_type = p.a_type;
-  return hpt__gpu_gemm_run(g, &p, error);
-}
-
-/* out (S,D) = alpha a^T (a: (R,S)) @ b (R,D) per batch. */
-static int bmm_atb(hpt_gpu_model_t *g, void *out, const void *a, const void *b,
-                   int R, int S, int D, int batch, float alpha,
-                   hpt_error_t *error) {
-  hpt__gpu_gemm_t p;
-  memset(&p, 0, sizeof p);
-  /* as hpt__gpu_linear_backward's dw with dout = a, inp = b, beta 0 */
-  p.trans_b = true;
-  p.m = D;
-  p.n = S;
-  p.k = R;
-  p.A = b;
-  p.lda = D;
-  p.stride_a = (long long)R * D;
-  p.B = a;
-  p.ldb = S;
-  p.stride_b = (long long)R * S;
-  p.D = out;
-  p.ldc = D;
-  p.stride_c = (long long)S * D;
-  p.batch = batch;
-  p.alpha = alpha;
-  p.a_type = hpt__gpu_act_type(g);
-  p.c_type = p.a_type;
-  return hpt__gpu_gemm_run(g, &p, error);
-}
-
 /* ---- the layer's attention ---------------------------------------------- */
 
 int hpt__gpu_attention_forward(hpt_gpu_model_t *g, int l, const void *x,
@@ -262,8 +180,9 @@ int hpt__gpu_attention_forward(hpt_gpu_model_t *g, int l, const void *x,
                                    error)) != 0)
       return rc;
   float alpha = 1.0f / sqrtf((float)D);
-  if ((rc = bmm_abt(g, a->scores, CUDA_R_32F, la->qh, la->kh, T_, T_, D, B * H,
-                    alpha, error)) != 0)
+  if ((rc = hpt__gpu_matmul_rows(g, a->scores, la->qh, false, la->kh, true, T_,
+                                 T_, D, B * H, alpha, NULL, 0.0f, NULL, ty,
+                                 CUDA_R_32F, error)) != 0)
     return rc;
   float p = (float)g->p_att;
   bool drop = train && p > 0.0f;
@@ -274,8 +193,9 @@ int hpt__gpu_attention_forward(hpt_gpu_model_t *g, int l, const void *x,
                (T *)la->att, drop ? (T *)a->pdrop : (T *)NULL, a->scores,
                g->mask, rows, H, T_, drop ? &g->sc->rng : NULL, site, p)));
   HPT_LAUNCH_CHECK(error, "softmax_forward");
-  if ((rc = bmm_ab(g, a->ctxh, drop ? a->pdrop : la->att, la->vh, T_, T_, D,
-                   B * H, 1.0f, error)) != 0)
+  if ((rc = hpt__gpu_matmul_rows(g, a->ctxh, drop ? a->pdrop : la->att, false,
+                                 la->vh, false, T_, D, T_, B * H, 1.0f, NULL,
+                                 0.0f, NULL, ty, ty, error)) != 0)
     return rc;
   return hpt__gpu_merge_heads(amp, s, la->ctx, a->ctxh, B, T_, H, D, error);
 }
@@ -287,6 +207,7 @@ int hpt__gpu_attention_backward(hpt_gpu_model_t *g, int l, bool train,
   int B = a->B, T_ = a->T, C = g->cfg.hidden_size;
   int H = g->cfg.num_heads, D = C / H, rows = B * H * T_;
   hpt_gpu_amp_t amp = g->opts.amp;
+  cudaDataType_t ty = hpt__gpu_act_type(g);
   cudaStream_t s = g->stream;
   float p = (float)g->p_att;
   bool drop = train && p > 0.0f;
@@ -303,10 +224,12 @@ int hpt__gpu_attention_backward(hpt_gpu_model_t *g, int l, bool train,
                                      site, p, error)) != 0)
     return rc;
   /* dV = Pd^T dctx; dP = dctx V^T (fp32) */
-  if ((rc = bmm_atb(g, a->dvh, drop ? a->pdrop : la->att, a->ctxh, T_, T_, D,
-                    B * H, 1.0f, error)) != 0 ||
-      (rc = bmm_abt(g, a->scores, CUDA_R_32F, a->ctxh, la->vh, T_, T_, D, B * H,
-                    1.0f, error)) != 0)
+  if ((rc = hpt__gpu_matmul_rows(g, a->dvh, drop ? a->pdrop : la->att, true,
+                                 a->ctxh, false, T_, D, T_, B * H, 1.0f, NULL,
+                                 0.0f, NULL, ty, ty, error)) != 0 ||
+      (rc = hpt__gpu_matmul_rows(g, a->scores, a->ctxh, false, la->vh, true, T_,
+                                 T_, D, B * H, 1.0f, NULL, 0.0f, NULL, ty,
+                                 CUDA_R_32F, error)) != 0)
     return rc;
   unsigned blocks = (unsigned)((rows + WARPS - 1) / WARPS);
   HPT_GPU_DISPATCH(
@@ -316,8 +239,11 @@ int hpt__gpu_attention_backward(hpt_gpu_model_t *g, int l, bool train,
   HPT_LAUNCH_CHECK(error, "softmax_backward");
   /* dQ = alpha dS K; dK = alpha dS^T Q */
   float alpha = 1.0f / sqrtf((float)D);
-  if ((rc = bmm_ab(g, a->dqh, a->pdrop, la->kh, T_, T_, D, B * H, alpha,
-                   error)) != 0)
+  if ((rc = hpt__gpu_matmul_rows(g, a->dqh, a->pdrop, false, la->kh, false, T_,
+                                 D, T_, B * H, alpha, NULL, 0.0f, NULL, ty, ty,
+                                 error)) != 0)
     return rc;
-  return bmm_atb(g, a->dkh, a->pdrop, la->qh, T_, T_, D, B * H, alpha, error);
+  return hpt__gpu_matmul_rows(g, a->dkh, a->pdrop, true, la->qh, false, T_, D,
+                              T_, B * H, alpha, NULL, 0.0f, NULL, ty, ty,
+                              error);
 }

@@ -235,31 +235,49 @@ int hpt__gpu_gemm_run(hpt_gpu_model_t *g, const hpt__gpu_gemm_t *p,
   return 0;
 }
 
-/* ---- row-major linear layers (layers_cpu.h's hpt__matmul_*) ------------- */
+/* ---- row-major products ------------------------------------------------- */
+
+/* A row-major (r, c) matrix is the column-major (c, r) one at the same
+ * address, so out = op(a) op(b) row-major is out^T = op(b)^T op(a)^T
+ * column-major: the operands swap, each keeps its own transpose flag, and
+ * each leading dimension is its stored row length. */
+int hpt__gpu_matmul_rows(hpt_gpu_model_t *g, void *out, const void *a,
+                         bool trans_a, const void *b, bool trans_b, int M,
+                         int N, int K, int batch, float alpha, const void *c,
+                         float beta, const void *bias, cudaDataType_t in_type,
+                         cudaDataType_t out_type, hpt_error_t *error) {
+  hpt__gpu_gemm_t p;
+  memset(&p, 0, sizeof p);
+  p.trans_a = trans_b;
+  p.trans_b = trans_a;
+  p.m = N;
+  p.n = M;
+  p.k = K;
+  p.A = b;
+  p.lda = trans_b ? K : N;
+  p.stride_a = (long long)K * N;
+  p.B = a;
+  p.ldb = trans_a ? M : K;
+  p.stride_b = (long long)M * K;
+  p.C = c;
+  p.D = out;
+  p.ldc = N;
+  p.stride_c = (long long)M * N;
+  p.batch = batch;
+  p.alpha = alpha;
+  p.beta = beta;
+  p.a_type = in_type;
+  p.c_type = out_type;
+  p.bias = bias;
+  return hpt__gpu_gemm_run(g, &p, error);
+}
 
 int hpt__gpu_linear_forward(hpt_gpu_model_t *g, void *out, const void *inp,
                             const void *w, const void *bias, int N, int IC,
                             int OC, cudaDataType_t type, hpt_error_t *error) {
-  /* row-major out (N,OC) is column-major out^T (OC,N) = w^T... i.e.
-   * D (OC x N) = op(A = w, (IC x OC) col-major)^T @ B = inp (IC x N) */
-  hpt__gpu_gemm_t p;
-  memset(&p, 0, sizeof p);
-  p.trans_a = true;
-  p.m = OC;
-  p.n = N;
-  p.k = IC;
-  p.A = w;
-  p.lda = IC;
-  p.B = inp;
-  p.ldb = IC;
-  p.D = out;
-  p.ldc = OC;
-  p.batch = 1;
-  p.alpha = 1.0f;
-  p.a_type = type;
-  p.c_type = type;
-  p.bias = bias;
-  return hpt__gpu_gemm_run(g, &p, error);
+  /* out (N,OC) = inp (N,IC) @ w^T, w (OC,IC) */
+  return hpt__gpu_matmul_rows(g, out, inp, false, w, true, N, OC, IC, 1, 1.0f,
+                              NULL, 0.0f, bias, type, type, error);
 }
 
 int hpt__gpu_linear_backward(hpt_gpu_model_t *g, void *dinp, const void *resid,
@@ -267,47 +285,12 @@ int hpt__gpu_linear_backward(hpt_gpu_model_t *g, void *dinp, const void *resid,
                              const void *w, int N, int IC, int OC,
                              cudaDataType_t type, hpt_error_t *error) {
   int rc;
-  hpt__gpu_gemm_t p;
-  if (dinp) {
-    /* dinp (N,IC) = dout (N,OC) @ w (OC,IC) [+ resid]: column-major
-     * D (IC x N) = w_cm (IC x OC) @ dout_cm (OC x N) */
-    memset(&p, 0, sizeof p);
-    p.m = IC;
-    p.n = N;
-    p.k = OC;
-    p.A = w;
-    p.lda = IC;
-    p.B = dout;
-    p.ldb = OC;
-    p.C = resid;
-    p.D = dinp;
-    p.ldc = IC;
-    p.batch = 1;
-    p.alpha = 1.0f;
-    p.beta = resid ? 1.0f : 0.0f;
-    p.a_type = type;
-    p.c_type = type;
-    if ((rc = hpt__gpu_gemm_run(g, &p, error)) != 0)
-      return rc;
-  }
-  /* dw (OC,IC) += dout^T @ inp: column-major D (IC x OC) = inp_cm (IC x N)
-   * @ (dout_cm (OC x N))^T, accumulated in fp32 */
-  memset(&p, 0, sizeof p);
-  p.trans_b = true;
-  p.m = IC;
-  p.n = OC;
-  p.k = N;
-  p.A = inp;
-  p.lda = IC;
-  p.B = dout;
-  p.ldb = OC;
-  p.C = dw;
-  p.D = dw;
-  p.ldc = IC;
-  p.batch = 1;
-  p.alpha = 1.0f;
-  p.beta = 1.0f;
-  p.a_type = type;
-  p.c_type = CUDA_R_32F;
-  return hpt__gpu_gemm_run(g, &p, error);
+  /* dinp (N,IC) = dout (N,OC) @ w (OC,IC) [+ resid] */
+  if (dinp && (rc = hpt__gpu_matmul_rows(
+                   g, dinp, dout, false, w, false, N, IC, OC, 1, 1.0f, resid,
+                   resid ? 1.0f : 0.0f, NULL, type, type, error)) != 0)
+    return rc;
+  /* dw (OC,IC) += dout^T @ inp (N,IC), accumulated in fp32 */
+  return hpt__gpu_matmul_rows(g, dw, dout, true, inp, false, OC, IC, N, 1, 1.0f,
+                              dw, 1.0f, NULL, type, CUDA_R_32F, error);
 }

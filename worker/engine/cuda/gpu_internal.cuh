@@ -375,6 +375,18 @@ void hpt__gpu_gemm_close(hpt_gpu_model_t *g);
 int hpt__gpu_gemm_run(hpt_gpu_model_t *g, const hpt__gpu_gemm_t *p,
                       hpt_error_t *error);
 
+/* Row-major products, in `batch` contiguous batches: out (M,N) =
+ * alpha op(a) @ op(b) + beta c + bias. op(a) is (M,K): a stored (M,K), or
+ * (K,M) with trans_a; op(b) is (K,N): b stored (K,N), or (N,K) with
+ * trans_b. c (NULL with beta 0) is laid out as out and may be out; bias
+ * (N, out_type) or NULL. a and b are in_type, out and c out_type; fp32
+ * accumulation. */
+int hpt__gpu_matmul_rows(hpt_gpu_model_t *g, void *out, const void *a,
+                         bool trans_a, const void *b, bool trans_b, int M,
+                         int N, int K, int batch, float alpha, const void *c,
+                         float beta, const void *bias, cudaDataType_t in_type,
+                         cudaDataType_t out_type, hpt_error_t *error);
+
 /* out (N,OC) = inp (N,IC) @ w^T + bias (OC) (bias may be NULL); all of
  * type `type` (out may be fp32 with out_type). */
 int hpt__gpu_linear_forward(hpt_gpu_model_t *g, void *out, const void *inp,
